@@ -1,0 +1,1 @@
+"""Named experiments, one module per chapter; their sizes come from the preset."""

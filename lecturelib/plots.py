@@ -1,0 +1,96 @@
+"""Figures from Histories, in one house style.
+
+Every function draws on an ``ax`` you pass (or a new one) and returns it, so a
+notebook can lay figures side by side. Nothing here trains or computes.
+"""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+
+from ._checks import check_choice, check_type
+from .train import History
+
+AXIS_LABELS = {
+    "epoch": "epoch", "steps": "optimizer steps", "samples": "training samples seen",
+    "seconds": "training time (s)",
+    "train_acc": "train accuracy", "test_acc": "test accuracy",
+    "train_loss": "train loss (cross-entropy)", "test_loss": "test loss (cross-entropy)",
+    "dist_w": "‖W − W₀‖ (weights)", "dist_b": "‖b − b₀‖ (biases)",
+    "norm_w": "‖W‖ (weights)", "norm_b": "‖b‖ (biases)",
+}
+X_AXES = ("epoch", "steps", "samples", "seconds")
+
+
+def label(batch_size: int, lr: float, optimizer: str = "sgd") -> str:
+    """The legend entry every chapter uses for one run."""
+    prefix = "" if optimizer == "sgd" else f"{optimizer}, "
+    return f"{prefix}BS {batch_size}, lr {lr:g}"
+
+
+def axes(ncols: int = 1, *, width: float = 5.0, height: float = 3.6):
+    """A row of ``ncols`` axes with the course's default size."""
+    fig, ax = plt.subplots(1, ncols, figsize=(width * ncols, height), squeeze=False, layout="constrained")
+    return fig, ax[0]
+
+
+def curves(histories, key: str, *, x: str = "epoch", ax=None, title: str | None = None,
+           skip_first: bool = False, percent: bool | None = None):
+    """One line per History of ``key`` against ``x`` (epoch, steps, samples or seconds).
+
+    histories: a dict label -> History, or a list of Histories (labelled by their own label).
+    skip_first: leave out entry 0 (before training).
+    percent: show accuracies in percent (default: for keys ending in ``acc``).
+    """
+    items = _items(histories)
+    check_choice("x", x, X_AXES)
+    if ax is None:
+        _, (ax,) = axes()
+    percent = key.endswith("acc") if percent is None else percent
+    for name, h in items:
+        xs = getattr(h, x)
+        ys = h[key]
+        if skip_first:
+            xs, ys = xs[1:], ys[1:]
+        ax.plot(xs, [100 * y for y in ys] if percent else ys, label=name, marker="." if len(xs) < 40 else None)
+    ax.set_xlabel(AXIS_LABELS[x])
+    ax.set_ylabel(AXIS_LABELS.get(key, key) + (" (%)" if percent else ""))
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    return ax
+
+
+def final_bars(histories, key: str, *, ax=None, title: str | None = None, percent: bool | None = None):
+    """A horizontal bar per History with its final ``key`` printed on the bar."""
+    items = _items(histories)
+    if ax is None:
+        _, (ax,) = axes()
+    percent = key.endswith("acc") if percent is None else percent
+    names = [n for n, _ in items]
+    vals = [h.final(key) * (100 if percent else 1) for _, h in items]
+    bars = ax.barh(names, vals, color="tab:blue", alpha=0.8)
+    ax.bar_label(bars, fmt="%.2f" if percent else "%.3g", padding=3, fontsize="small")
+    ax.invert_yaxis()
+    ax.set_xlabel(AXIS_LABELS.get(key, key) + (" (%)" if percent else ""))
+    if title:
+        ax.set_title(title)
+    lo = min(vals)
+    if percent:
+        ax.set_xlim(max(0, lo - 5), 100)
+    return ax
+
+
+def _items(histories):
+    if isinstance(histories, dict):
+        items = list(histories.items())
+    elif isinstance(histories, (list, tuple)):
+        items = [(getattr(h, "label", str(i)), h) for i, h in enumerate(histories)]
+    else:
+        raise TypeError(f"histories must be a dict of label -> History or a list of History, "
+                        f"got {type(histories).__name__}")
+    if not items:
+        raise ValueError("histories must hold at least one History, got none")
+    for name, h in items:
+        check_type(f"histories[{name!r}]", h, History, "a lecturelib.train.History")
+    return items

@@ -1,0 +1,270 @@
+"""The one training loop of the course.
+
+``fit`` trains a model on tensors that already live on the device, evaluates
+after every epoch and returns a ``History``. A ``schedule`` of ``Phase``s
+changes the batch size or learning rate between epochs (the switching runs of
+the batch-size chapter); ``probes`` measure the weights after every epoch; an
+``objective`` says what the loss and the reported metrics are (classification
+by default, so autoencoders use the same loop with their own objective).
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm.auto import tqdm
+
+from ._checks import check_bool, check_float, check_int, check_type
+from .data import Data, batches
+
+OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
+
+
+@dataclass(frozen=True)
+class Phase:
+    """``epochs`` epochs at ``batch_size`` and ``lr``; ``None`` keeps the previous value."""
+    epochs: int
+    batch_size: int | None = None
+    lr: float | None = None
+
+    def __post_init__(self):
+        check_int("Phase.epochs", self.epochs, low=1)
+        if self.batch_size is not None:
+            check_int("Phase.batch_size", self.batch_size, low=1)
+        if self.lr is not None:
+            check_float("Phase.lr", self.lr, low=0.0, low_open=True)
+
+
+class Classification:
+    """Cross-entropy on the model's logits; reports loss and accuracy."""
+
+    metrics = ("loss", "acc")
+
+    def loss(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return F.cross_entropy(model(x), y)
+
+    @torch.no_grad()
+    def evaluate(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 2048) -> dict:
+        loss_sum, correct = 0.0, 0
+        for xb, yb in batches(x, y, batch_size, shuffle=False):
+            logits = model(xb)
+            loss_sum += float(F.cross_entropy(logits, yb, reduction="sum"))
+            correct += int((logits.argmax(1) == yb).sum())
+        return {"loss": loss_sum / len(x), "acc": correct / len(x)}
+
+
+@dataclass
+class History:
+    """What happened in one run, one entry per epoch (entry 0 is before training).
+
+    ``values`` holds the metrics (``train_loss``, ``train_acc``, ``test_loss``,
+    ``test_acc`` for classification) and every probe's outputs; ``h["test_acc"]``
+    is a shortcut for ``h.values["test_acc"]``.
+    """
+    label: str
+    config: dict
+    epoch: list[int] = field(default_factory=list)
+    steps: list[int] = field(default_factory=list)       # optimizer steps so far
+    samples: list[int] = field(default_factory=list)     # training samples seen so far
+    seconds: list[float] = field(default_factory=list)   # training wall time so far (no evaluation)
+    batch_size: list = field(default_factory=list)      # batch size used in that epoch
+    lr: list = field(default_factory=list)              # learning rate at the end of that epoch
+    values: dict[str, list] = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> list:
+        if key not in self.values:
+            raise KeyError(f"{key!r} is not recorded in this History; recorded: {sorted(self.values)}")
+        return self.values[key]
+
+    def final(self, key: str):
+        """The value of ``key`` after the last epoch."""
+        return self[key][-1]
+
+    def record(self, values: dict) -> None:
+        for key, value in values.items():
+            self.values.setdefault(key, []).append(value)
+
+    def to_dict(self) -> dict:
+        return {"label": self.label, "config": self.config, "epoch": self.epoch, "steps": self.steps,
+                "samples": self.samples, "seconds": self.seconds, "batch_size": self.batch_size,
+                "lr": self.lr, "values": self.values}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "History":
+        return cls(**d)
+
+
+def make_optimizer(name: str, params, lr: float, *, momentum: float = 0.9, weight_decay: float = 0.0):
+    """An optimizer by name: ``sgd`` (plain), ``momentum`` (SGD with momentum),
+    ``adam`` or ``adamw`` (Adam with decoupled weight decay)."""
+    if name not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)} or a torch.optim.Optimizer; got {name!r}")
+    lr = check_float("lr", lr, low=0.0, low_open=True)
+    weight_decay = check_float("weight_decay", weight_decay, low=0.0)
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, weight_decay=weight_decay)
+    if name == "momentum":
+        momentum = check_float("momentum", momentum, low=0.0, high=1.0, high_open=True)
+        return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+
+
+def fit(model: nn.Module, data: Data, *, optimizer="sgd", lr: float | None = 0.01, batch_size: int = 64,
+        epochs: int = 1, schedule=None, momentum: float = 0.9, weight_decay: float = 0.0,
+        warmup_steps: int = 0, objective=None, probes=(), seed: int = 0, progress: bool = False,
+        label: str | None = None, train_eval_limit: int | None = 10_000,
+        eval_batch_size: int = 2048) -> History:
+    """Train ``model`` on ``data`` and return its ``History``.
+
+    optimizer: a name (see ``make_optimizer``) or a ``torch.optim.Optimizer``
+    already built on the model's parameters (then leave ``lr=None``).
+    schedule: a list of ``Phase``; when given it replaces ``epochs``, and each
+    phase may change the batch size and the learning rate.
+    warmup_steps: grow the learning rate linearly from lr/warmup_steps to lr
+    over the first steps (Goyal et al. 2017).
+    train_eval_limit: training metrics are computed on the first this-many
+    training samples (``None``: all of them) after every epoch.
+    seed: seeds the batch order and torch's global generator (dropout, sampling).
+    """
+    check_type("model", model, nn.Module, "a torch.nn.Module")
+    check_type("data", data, Data, "a lecturelib.data.Data (see lecturelib.data.mnist)")
+    phases = _phases(schedule, epochs, batch_size, lr, optimizer)
+    check_int("warmup_steps", warmup_steps, low=0)
+    check_int("seed", seed, low=0, high=2**32 - 1)
+    check_bool("progress", progress)
+    if train_eval_limit is not None:
+        check_int("train_eval_limit", train_eval_limit, low=1)
+    check_int("eval_batch_size", eval_batch_size, low=1)
+    objective = Classification() if objective is None else objective
+    probes = tuple(probes)
+    for p in probes:
+        if not (hasattr(p, "begin") and hasattr(p, "measure")):
+            raise TypeError(f"each probe needs begin(model) and measure(model) methods; got {type(p).__name__}")
+
+    device = data.x_train.device
+    model.to(device)
+    if isinstance(optimizer, torch.optim.Optimizer):
+        opt = optimizer
+    else:
+        opt = make_optimizer(optimizer, model.parameters(), phases[0].lr,
+                             momentum=momentum, weight_decay=weight_decay)
+    base_lr = phases[0].lr if phases[0].lr is not None else opt.param_groups[0]["lr"]
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+    n = len(data.x_train)
+    x_eval, y_eval = data.x_train[:train_eval_limit], data.y_train[:train_eval_limit]
+    config = {"optimizer": optimizer if isinstance(optimizer, str) else type(optimizer).__name__,
+              "phases": [vars(p) for p in phases], "momentum": momentum, "weight_decay": weight_decay,
+              "warmup_steps": warmup_steps, "seed": seed, "train_samples": n,
+              "test_samples": len(data.x_test), "device": str(device)}
+    history = History(label=label or _default_label(phases, config["optimizer"]), config=config)
+
+    for p in probes:
+        p.begin(model)
+
+    def log_epoch(epoch, steps, samples, seconds, bs, current_lr):
+        model.eval()
+        metrics = {}
+        for split, (x, y) in (("train", (x_eval, y_eval)), ("test", (data.x_test, data.y_test))):
+            for k, v in objective.evaluate(model, x, y, eval_batch_size).items():
+                metrics[f"{split}_{k}"] = v
+        for p in probes:
+            metrics.update(p.measure(model))
+        model.train()
+        history.epoch.append(epoch)
+        history.steps.append(steps)
+        history.samples.append(samples)
+        history.seconds.append(seconds)
+        history.batch_size.append(bs)
+        history.lr.append(current_lr)
+        history.record(metrics)
+        return metrics
+
+    log_epoch(0, 0, 0, 0.0, None, None)
+    total_steps = sum(p.epochs * math.ceil(n / p.batch_size) for p in phases)
+    bar = tqdm(total=total_steps, desc=history.label, disable=not progress, leave=True)
+    steps = samples = epoch = 0
+    seconds = 0.0
+    current_lr = base_lr
+    model.train()
+    for phase in phases:
+        if phase.lr is not None:
+            base_lr = phase.lr
+        for _ in range(phase.epochs):
+            _sync(device)
+            start = time.perf_counter()
+            for xb, yb in batches(data.x_train, data.y_train, phase.batch_size, shuffle=True, generator=generator):
+                current_lr = base_lr * min(1.0, (steps + 1) / warmup_steps) if warmup_steps else base_lr
+                for group in opt.param_groups:
+                    group["lr"] = current_lr
+                opt.zero_grad(set_to_none=True)
+                loss = objective.loss(model, xb, yb)
+                loss.backward()
+                opt.step()
+                steps += 1
+                samples += len(xb)
+                for p in probes:
+                    if hasattr(p, "on_step"):
+                        p.on_step(model, xb, yb, steps)
+                if progress:
+                    bar.update()
+            _sync(device)
+            seconds += time.perf_counter() - start
+            epoch += 1
+            metrics = log_epoch(epoch, steps, samples, seconds, phase.batch_size, current_lr)
+            if not math.isfinite(metrics.get("train_loss", 0.0)):
+                bar.close()
+                history.config["diverged_at_epoch"] = epoch
+                return history
+            if progress:
+                bar.set_postfix({k: f"{v:.3f}" for k, v in metrics.items()
+                                 if k in ("train_loss", "test_acc", "test_loss")})
+    bar.close()
+    return history
+
+
+def _phases(schedule, epochs, batch_size, lr, optimizer) -> list[Phase]:
+    named = isinstance(optimizer, str)
+    if not named and not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a name ({', '.join(OPTIMIZERS)}) or a torch.optim.Optimizer, "
+                        f"got {type(optimizer).__name__}")
+    if named:
+        if optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)} or a torch.optim.Optimizer; got {optimizer!r}")
+        if lr is None:
+            raise ValueError("lr must be a positive number when optimizer is given by name, got None")
+    elif lr is not None:
+        raise ValueError("lr must be None when optimizer is an Optimizer instance: set the rate on the optimizer")
+    if lr is not None:
+        lr = check_float("lr", lr, low=0.0, low_open=True)
+    batch_size = check_int("batch_size", batch_size, low=1)
+    if schedule is None:
+        return [Phase(check_int("epochs", epochs, low=1), batch_size, lr)]
+    if not isinstance(schedule, (list, tuple)) or not schedule:
+        raise TypeError(f"schedule must be a non-empty list of Phase, got {schedule!r}")
+    phases, bs, rate = [], batch_size, lr
+    for i, p in enumerate(schedule):
+        check_type(f"schedule[{i}]", p, Phase, "a lecturelib.train.Phase")
+        bs = p.batch_size if p.batch_size is not None else bs
+        rate = p.lr if p.lr is not None else rate
+        phases.append(Phase(p.epochs, bs, rate))
+    return phases
+
+
+def _default_label(phases, optimizer: str) -> str:
+    def one(p):
+        lr = "" if p.lr is None else f", lr {p.lr:g}"
+        return f"BS {p.batch_size}{lr}"
+    text = " → ".join(f"{one(p)} ×{p.epochs}" if len(phases) > 1 else one(p) for p in phases)
+    return text if optimizer == "sgd" else f"{optimizer}: {text}"
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
