@@ -1,0 +1,99 @@
+"""plots, report and widgets: they build without a display and reject bad input."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest
+
+from lecturelib import data, models, plots, presets, report, train, widgets
+from lecturelib.experiments import batch_size as bs
+
+
+@pytest.fixture(scope="module")
+def histories():
+    d = data.mnist(train_limit=256, test_limit=128)
+    out = {}
+    for b in (32, 128):
+        presets.set_seed(0)
+        out[plots.label(b, 0.05)] = train.fit(models.MLP(784, (16,), 10), d, lr=0.05, batch_size=b, epochs=2)
+    return out
+
+
+def test_curves_and_bars_draw_one_line_per_run(histories):
+    ax = plots.curves(histories, "test_acc", x="samples", skip_first=True)
+    assert len(ax.lines) == 2 and ax.get_ylabel() == "test accuracy (%)"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["BS 32, lr 0.05", "BS 128, lr 0.05"]
+    assert len(plots.final_bars(list(histories.values()), "test_acc").patches) == 2
+
+
+def test_label_names_batch_size_lr_and_optimizer():
+    assert plots.label(64, 0.01) == "BS 64, lr 0.01"
+    assert plots.label(64, 0.001, "adam") == "adam, BS 64, lr 0.001"
+
+
+def test_plots_bad_input(histories):
+    with pytest.raises(ValueError, match="x must be one of 'epoch', 'steps', 'samples', 'seconds'; got 'time'"):
+        plots.curves(histories, "test_acc", x="time")
+    with pytest.raises(TypeError, match="histories must be a dict"):
+        plots.curves("runs", "test_acc")
+    with pytest.raises(ValueError, match="at least one History"):
+        plots.curves({}, "test_acc")
+    with pytest.raises(TypeError, match=r"histories\['a'\] must be a lecturelib.train.History"):
+        plots.curves({"a": 1}, "test_acc")
+
+
+def test_report_table():
+    md = report.table(["a", "b"], [[1, report.pct(0.5)]])
+    assert md.data.splitlines() == ["| a | b |", "|---|---|", "| 1 | 50.00 % |"]
+    with pytest.raises(ValueError, match=r"rows\[0\] has 1 cells, the header has 2"):
+        report.table(["a", "b"], [[1]])
+
+
+def test_explorer_builds_and_trains_without_a_display(monkeypatch):
+    monkeypatch.setenv("LECTURELIB_PRESET", "ci")
+    e = widgets.batch_size_explorer(epochs=1)
+    assert e.batch_size.value == 64 and e.lr.value == pytest.approx(0.01)
+    e.batch_size.value = 1024
+    e.train_button.click()          # the Train button, as a user would press it
+    assert list(e.histories) == ["BS 1024, lr 0.01, 1 ep"]
+    assert "test accuracy" in e.status.value and not e.train_button.disabled
+    e.lr.value = 0.1
+    e.train_button.click()
+    assert len(e.histories) == 2    # runs accumulate and are overlaid
+    e.clear_button.click()
+    assert e.histories == {}
+
+
+@pytest.mark.parametrize("kwargs, err, msg", [
+    ({"batch_size": 100}, ValueError, "batch_size must be a power of two from 1 to 4096, got 100"),
+    ({"epochs": 0}, ValueError, "epochs must be >= 1"),
+    ({"seed": -2}, ValueError, "seed must be >= 0"),
+])
+def test_explorer_bad_arguments(kwargs, err, msg):
+    with pytest.raises(err, match=msg):
+        widgets.batch_size_explorer(**kwargs)
+
+
+def test_experiment_configs_follow_the_preset():
+    full = bs.scale("full")
+    assert full.hidden == (1024, 1024) and full.epochs == 30 and full.train_limit is None
+    specs = bs.generalization_runs(full)
+    assert [(s.schedule[0].batch_size, s.schedule[0].lr, s.epochs) for s in specs] == \
+        [(64, 0.01, 30), (256, 0.01, 30), (1024, 0.01, 30), (1024, 0.1, 30)]
+    switch = bs.switching_runs(full)
+    assert [s.epochs for s in switch] == [31, 60, 60, 60]
+    assert all(s.optimizer == "sgd" for s in specs + switch)
+    assert bs.scale("ci").epochs < bs.scale("quick").epochs < full.epochs
+
+
+def test_experiment_bad_arguments():
+    with pytest.raises(ValueError, match="preset must be one of ci, quick, full; got 'tiny'"):
+        bs.scale("tiny")
+    with pytest.raises(TypeError, match="s must be a lecturelib.experiments.batch_size.Scale"):
+        bs.generalization_runs("ci")
+    with pytest.raises(TypeError, match="spec must be a lecturelib.experiments.batch_size.Run"):
+        bs.run("BS 64")
+    with pytest.raises(ValueError, match="lr must be > 0.0"):
+        bs.sgd_run(64, 0.0, 3)
+    with pytest.raises(TypeError, match=r"specs\[1\] must be a lecturelib.experiments.batch_size.Run"):
+        bs.run_all([bs.sgd_run(64, 0.01, 1), None])
