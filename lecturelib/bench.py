@@ -1,0 +1,151 @@
+"""Benchmark: how fast the course trains, measured in one run on this machine.
+
+    python -m lecturelib.bench [--samples N] [--presets ci,quick] [--skip-chapter]
+
+On MNIST at batch size 64, for the study's MLP (784-1024-1024-10) and the
+``quick`` preset's 784-256-256-10, it measures
+training samples per second of
+
+  (a) lecturelib's loop (``fit`` on tensors already on the device),
+  (b) a bare hand-written loop over the same tensors,
+  (c) the canonical PyTorch pipeline: torchvision ``MNIST`` with ``ToTensor`` +
+      ``Normalize``, ``DataLoader(shuffle=True)`` with 0 and with 2 workers,
+
+and prints a/b and a/c. Then it times the batch-size chapter's experiments at
+each preset asked for; for a preset not asked for it prints an estimate from
+the measured seconds per epoch, labelled as such.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+import torch.nn.functional as F
+
+from . import data, presets
+from .experiments import batch_size as bs
+from .models import study_mlp
+from .train import fit
+
+BATCH = 64
+
+
+def _model(hidden=(1024, 1024)):
+    presets.set_seed(0)
+    return study_mlp(hidden)
+
+
+def lecturelib_loop(n: int, hidden=(1024, 1024)) -> float:
+    d = data.mnist(train_limit=n, test_limit=1000)
+    h = fit(_model(hidden), d, lr=0.01, batch_size=BATCH, epochs=1, train_eval_limit=1000)
+    return n / h.seconds[-1]   # training time only; evaluation is timed separately by fit
+
+
+def bare_loop(n: int, hidden=(1024, 1024)) -> float:
+    x, y = data.load_mnist("train", limit=n)
+    model = _model(hidden)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    start = time.perf_counter()
+    order = torch.randperm(n)
+    for i in range(0, n, BATCH):
+        idx = order[i:i + BATCH]
+        opt.zero_grad(set_to_none=True)
+        F.cross_entropy(model(x[idx]), y[idx]).backward()
+        opt.step()
+    return n / (time.perf_counter() - start)
+
+
+def dataloader_loop(n: int, workers: int, hidden=(1024, 1024)) -> float:
+    from torchvision import datasets, transforms
+
+    tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize((data.MNIST_MEAN,), (data.MNIST_STD,))])
+    ds = datasets.MNIST(str(data.data_root()), train=True, download=True, transform=tf)
+    loader = torch.utils.data.DataLoader(ds, batch_size=BATCH, shuffle=True, num_workers=workers)
+    model = _model(hidden)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    seen = 0
+    start = time.perf_counter()
+    for xb, yb in loader:
+        opt.zero_grad(set_to_none=True)
+        F.cross_entropy(model(xb), yb).backward()
+        opt.step()
+        seen += len(xb)
+        if seen >= n:
+            break
+    return seen / (time.perf_counter() - start)
+
+
+def compare_loops(n: int, hidden) -> None:
+    print(f"\nMLP 784-{hidden[0]}-{hidden[1]}-10:")
+    lecturelib_loop(BATCH * 5, hidden)   # warm-up: allocator and kernels
+    a = lecturelib_loop(n, hidden)
+    b = bare_loop(n, hidden)
+    c0 = dataloader_loop(n, 0, hidden)
+    c2 = dataloader_loop(n, 2, hidden)
+    for name, rate in (("(a) lecturelib fit", a), ("(b) bare tensor loop", b),
+                       ("(c) DataLoader, 0 workers", c0), ("(c) DataLoader, 2 workers", c2)):
+        print(f"  {name:28s} {rate:10.0f} samples/s")
+    print(f"  a/b = {a / b:.2f} (target >= 0.9);  a/c = {a / c0:.2f} (0 workers), {a / c2:.2f} (2 workers) "
+          f"(target >= 5)")
+
+
+def chapter_times(preset: str) -> tuple[float, int]:
+    """Wall time of every run in the batch-size chapter at ``preset``, and its epoch count."""
+    s = bs.scale(preset)
+    specs = bs.generalization_runs(s) + bs.switching_runs(s) + bs.noise_runs(s)
+    start = time.perf_counter()
+    bs.run_all(specs, s, progress=False)
+    return time.perf_counter() - start, sum(sp.epochs for sp in specs)
+
+
+def estimate_full(seconds_per_epoch: dict) -> float:
+    s = bs.scale("full")
+    specs = bs.generalization_runs(s) + bs.switching_runs(s) + bs.noise_runs(s)
+    total = 0.0
+    for spec in specs:
+        for phase in spec.schedule:
+            share = s.noise_train_limit / 60_000 if spec.data == "noise" else 1.0
+            total += phase.epochs * share * seconds_per_epoch(phase.batch_size)
+    return total
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--samples", type=int, default=12_800, help="training samples per loop measurement")
+    ap.add_argument("--presets", default="ci,quick", help="comma-separated presets whose chapter runs to time")
+    ap.add_argument("--skip-chapter", action="store_true", help="only the loop comparison")
+    args = ap.parse_args(argv)
+    if args.samples < BATCH:
+        ap.error(f"--samples must be at least {BATCH}")
+    wanted = [p for p in args.presets.split(",") if p]
+    for p in wanted:
+        if p not in presets.PRESETS:
+            ap.error(f"--presets: {p!r} is not one of {', '.join(presets.PRESETS)}")
+
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {presets.device()}")
+    print(f"batch size {BATCH}, {args.samples} training samples per measurement")
+    data.load_mnist("train")   # decode once, outside every timing
+    for hidden in ((1024, 1024), (256, 256)):
+        compare_loops(args.samples, hidden)
+
+    if args.skip_chapter:
+        return
+    print("\nBatch-size chapter, all runs (BS1, BS2, BS3, BS14):")
+    for p in wanted:
+        seconds, epochs = chapter_times(p)
+        print(f"  {p:6s} measured  {seconds:8.1f} s  ({epochs} epochs)")
+    if "full" not in wanted:
+        per_epoch = {}
+        for b in (1, 4, 16, 64, 256, 1024):
+            n = min(60_000, 2_000 * b) if b < 64 else 60_000
+            d = data.mnist(train_limit=n, test_limit=1000)
+            h = fit(_model(), d, lr=0.01, batch_size=b, epochs=1, train_eval_limit=1000)
+            per_epoch[b] = h.seconds[-1] * 60_000 / n
+        est = estimate_full(lambda b: per_epoch[b])
+        print(f"  full   estimated {est:8.0f} s  (measured s/epoch at 60k images: "
+              + ", ".join(f"B{b} {s:.1f}" for b, s in per_epoch.items()) + "; evaluation not included)")
+
+
+if __name__ == "__main__":
+    main()
