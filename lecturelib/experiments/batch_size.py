@@ -139,3 +139,30 @@ ARTICLE_TEST_ACC = {
     "BS 1024, lr 0.1": "98 %",
 }
 ARTICLE_SWITCHING = "≈ 98 % for all three switches; the control (1024 for 60 epochs) stays lower"
+
+
+def grid_runs(s: Scale | None = None) -> list[Run]:
+    """The study's batch size x learning rate grid: 64/256/1024 x 0.01/0.1 (BS7's table)."""
+    s = _scale(s)
+    return [sgd_run(b, lr, s.epochs) for b in (64, 256, 1024) for lr in (0.01, 0.1)]
+
+
+def same_steps_run(s: Scale | None = None) -> Run:
+    """BS8: batch 1024 for 16 times the epochs, as many steps as batch 64 takes in E epochs."""
+    s = _scale(s)
+    return Run(f"BS 1024, lr 0.01, {16 * s.epochs} epochs", (Phase(16 * s.epochs, 1024, 0.01),))
+
+
+def adam_runs(s: Scale | None = None, *, weight_decay: float = 0.01) -> list[Run]:
+    """BS10/BS11: Adam at batch 64 and lr 0.01, and AdamW (decoupled weight decay, PyTorch's default 0.01)."""
+    s = _scale(s)
+    weight_decay = check_float("weight_decay", weight_decay, low=0.0)
+    phase = (Phase(s.epochs, 64, 0.01),)
+    return [Run("adam: BS 64, lr 0.01", phase, optimizer="adam"),
+            Run(f"adamw (wd {weight_decay:g}): BS 64, lr 0.01", phase, optimizer="adamw", weight_decay=weight_decay)]
+
+
+def study_runs(s: Scale | None = None) -> list[Run]:
+    """Every run of the study, most informative first (the order the reproduction runs them in)."""
+    s = _scale(s)
+    return grid_runs(s) + adam_runs(s) + switching_runs(s) + [same_steps_run(s)]
