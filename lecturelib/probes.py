@@ -90,11 +90,12 @@ def _root_sum_sq(values) -> float:
     return float(sum(v * v for v in values) ** 0.5)
 
 
-def per_sample_grads(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, loss_fn=None):
+def per_sample_grads(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, loss_fn=None, names=None):
     """Gradients of the loss of each sample separately, shape (N, n_params).
 
     Vectorized with ``torch.func`` (one backward pass for the whole batch, not N).
-    loss_fn(logits, target) defaults to cross-entropy.
+    loss_fn(logits, target) defaults to cross-entropy. ``names`` restricts the
+    gradient to those parameters (see ``model.named_parameters()``), in that order.
     """
     from torch.func import functional_call, grad, vmap
 
@@ -105,12 +106,46 @@ def per_sample_grads(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, loss
         raise ValueError(f"x and y must be non-empty and of equal length, got {len(x)} and {len(y)}")
     loss_fn = torch.nn.functional.cross_entropy if loss_fn is None else loss_fn
     params = {k: v.detach() for k, v in model.named_parameters()}
+    names = list(params) if names is None else list(names)
+    unknown = [n for n in names if n not in params]
+    if unknown or not names:
+        raise ValueError(f"names must be a non-empty list of parameter names from {list(params)}; got {names!r}")
+    chosen = {k: params[k] for k in names}
+    fixed = {k: v for k, v in params.items() if k not in chosen}
 
     def one(p, xi, yi):
-        return loss_fn(functional_call(model, p, (xi.unsqueeze(0),)), yi.unsqueeze(0))
+        return loss_fn(functional_call(model, {**fixed, **p}, (xi.unsqueeze(0),)), yi.unsqueeze(0))
 
-    g = vmap(grad(one), in_dims=(None, 0, 0))(params, x, y)
-    return torch.cat([g[k].reshape(len(x), -1) for k in params], dim=1)
+    g = vmap(grad(one), in_dims=(None, 0, 0))(chosen, x, y)
+    return torch.cat([g[k].reshape(len(x), -1) for k in names], dim=1)
+
+
+def last_layer_names(model: nn.Module) -> list[str]:
+    """Parameter names of the model's last weight layer (the layer the study measures)."""
+    last = weight_layers(model)[-1]
+    prefix = next(name for name, m in model.named_modules() if m is last)
+    return [f"{prefix}.{n}" for n, _ in last.named_parameters()]
+
+
+class Snapshots:
+    """Keeps a copy of the model's weights after the given epochs (0 = before training)."""
+
+    name = "snapshots"
+
+    def __init__(self, epochs):
+        self.epochs = tuple(sorted({_check_nonneg_int("epochs", e) for e in epochs}))
+        self.states: dict[int, dict] = {}
+        self._calls = 0
+
+    def begin(self, model: nn.Module) -> None:
+        self.states.clear()
+        self._calls = 0
+
+    def measure(self, model: nn.Module) -> dict:
+        if self._calls in self.epochs:
+            self.states[self._calls] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        self._calls += 1
+        return {}
 
 
 def gradient_noise(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, chunk: int = 256) -> dict[str, float]:
@@ -138,6 +173,11 @@ def gradient_noise(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, chunk:
     grad_sq = max(mean_sq - trace_cov / n, 0.0)
     return {"grad_sq": grad_sq, "trace_cov": trace_cov,
             "noise_scale": trace_cov / grad_sq if grad_sq > 0 else float("inf")}
+
+
+def _check_nonneg_int(name, value):
+    from ._checks import check_int
+    return check_int(name, value, low=0)
 
 
 def _check_positive_int(name, value):

@@ -87,3 +87,60 @@ class BatchSizeExplorer:
 def batch_size_explorer(**kwargs) -> BatchSizeExplorer:
     """Build the batch-size explorer (see ``BatchSizeExplorer``)."""
     return BatchSizeExplorer(**kwargs)
+
+
+class GradientNormExplorer:
+    """How the mini-batch gradient norm is distributed, one batch size at a time.
+
+    ``samples`` maps a regime name (e.g. "early", "late") to a ``GradientSamples``.
+    Moving the slider only redraws from the samples already drawn; nothing trains.
+    """
+
+    def __init__(self, samples: dict, *, batch_size: int | None = None):
+        from .gradient_samples import GradientSamples
+        if not isinstance(samples, dict) or not samples:
+            raise TypeError(f"samples must be a non-empty dict of name -> GradientSamples, got {type(samples).__name__}")
+        for name, s in samples.items():
+            if not isinstance(s, GradientSamples):
+                raise TypeError(f"samples[{name!r}] must be a GradientSamples, got {type(s).__name__}")
+        self.samples = samples
+        sizes = next(iter(samples.values())).batch_sizes
+        batch_size = sizes[len(sizes) // 2] if batch_size is None else batch_size
+        if batch_size not in sizes:
+            raise ValueError(f"batch_size must be one of {sizes}, got {batch_size!r}")
+        style = {"description_width": "90px"}
+        self.batch_size = W.SelectionSlider(options=sizes, value=batch_size, description="batch size", style=style)
+        self.reduction = W.ToggleButtons(options=["mean", "sum"], value="mean", description="loss")
+        self.regime = W.Dropdown(options=list(samples), value=list(samples)[0], description="weights")
+        self.output = W.Output()
+        for control in (self.batch_size, self.reduction, self.regime):
+            control.observe(lambda _: self.redraw(), names="value")
+        self.widget = W.VBox([W.HBox([self.batch_size, self.reduction, self.regime]), self.output])
+        self.redraw()
+
+    def figure(self):
+        s = self.samples[self.regime.value]
+        b, red = self.batch_size.value, self.reduction.value
+        norms = s.norms_for(red)[b]
+        fig, (ax,) = plots.axes(1, width=7, height=3.4)
+        ax.hist(norms, bins=40, color="tab:blue", alpha=0.8)
+        ax.axvline(s.expected_sq_norm(red, b) ** 0.5, color="k", linestyle="--", label="theory: √E‖g‖²")
+        ax.set(xlabel=f"‖gradient‖ (loss {'averaged' if red == 'mean' else 'summed'} over the batch)",
+               ylabel="trials", title=f"batch size {b}: mean {norms.mean():.3g}, CV {norms.std() / norms.mean():.3f}")
+        ax.legend()
+        return fig
+
+    def redraw(self):
+        with self.output:
+            self.output.clear_output(wait=True)
+            fig = self.figure()
+            display(fig)
+            plt.close(fig)
+
+    def _ipython_display_(self):
+        display(self.widget)
+
+
+def gradient_norm_explorer(samples: dict, **kwargs) -> GradientNormExplorer:
+    """Build the gradient-norm explorer (see ``GradientNormExplorer``)."""
+    return GradientNormExplorer(samples, **kwargs)

@@ -166,3 +166,36 @@ def study_runs(s: Scale | None = None) -> list[Run]:
     """Every run of the study, most informative first (the order the reproduction runs them in)."""
     s = _scale(s)
     return grid_runs(s) + adam_runs(s) + switching_runs(s) + [same_steps_run(s)]
+
+
+# The study's reported numbers for the distance and Adam experiments (full scale).
+# W, B: distance from init of weights / biases; A: test accuracy; norm_w / norm_b:
+# distance to the origin; cos: per-layer cosine between initial and final weights.
+ARTICLE_TABLE = {
+    "BS 64, lr 0.01": {"dist_w": 6.71, "dist_b": 0.11, "test_acc": 0.98, "norm_w": 44.9, "norm_b": 0.11,
+                       "cos_layers": [0.988, 0.993, 0.928]},
+    "BS 1024, lr 0.01": {"test_acc": 0.95, "norm_w": 44.1, "norm_b": 0.07, "cos_layers": [0.998, 0.998, 0.978]},
+    "BS 1024, lr 0.1": {"test_acc": 0.98, "norm_w": 44.7, "norm_b": 0.10, "cos_layers": [0.991, 0.994, 0.936]},
+    "BS 1024, lr 0.01, 480 epochs": {"dist_w": 6.63, "dist_b": 0.11, "test_acc": 0.98, "norm_w": 44.9,
+                                     "norm_b": 0.11, "cos_layers": [0.989, 0.993, 0.930]},
+    "adam: BS 64, lr 0.01": {"dist_w": 254.3, "dist_b": 18.3, "test_acc": 0.95, "norm_w": 258.0, "norm_b": 18.3,
+                             "cos_layers": [0.124, 0.359, 0.153]},
+}
+
+
+def results_folder():
+    """The repository's ``results/`` folder (the full-scale reproduction's files)."""
+    from pathlib import Path
+    return Path(__file__).resolve().parents[2] / "results"
+
+
+def load_results(folder=None) -> dict:
+    """Every ``*.json`` results file of the reproduction, keyed by run label."""
+    import json
+    from pathlib import Path
+    folder = results_folder() if folder is None else Path(folder)
+    out = {}
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        payload = json.loads(path.read_text())
+        out[payload["run"]] = payload
+    return out

@@ -1,0 +1,101 @@
+"""Why batch size matters: gradients at fixed weights, distance travelled, Adam against SGD.
+
+The gradient experiments follow the study: train the MLP at batch 1024 and lr
+0.01, keep its weights after a few epochs (early regime) and at the end (late
+regime), then draw many mini-batches at those fixed weights. The training runs
+(distance tables, Adam) are the study's runs from ``batch_size``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .._checks import check_int, check_type
+from ..data import mnist
+from ..gradient_samples import GradientSamples, sample_gradients
+from ..presets import pick
+from ..probes import Snapshots, WeightGeometry
+from ..train import fit
+from . import batch_size as bs
+
+
+@dataclass(frozen=True)
+class Scale:
+    """Sizes of the gradient-sampling experiments at one preset."""
+    early_epochs: int            # "after 2 epochs" in the study
+    late_epochs: int             # "after 30 epochs"
+    pool: int                    # training samples whose gradients are drawn from
+    trials: int                  # mini-batches per batch size
+    batch_sizes: tuple[int, ...]
+
+
+POWERS = tuple(2 ** k for k in range(1, 11))   # 2 ... 1024
+SCALES = {
+    "ci": Scale(early_epochs=1, late_epochs=4, pool=2048, trials=200, batch_sizes=POWERS),
+    "quick": Scale(early_epochs=1, late_epochs=10, pool=4096, trials=1000, batch_sizes=POWERS),
+    "full": Scale(early_epochs=2, late_epochs=30, pool=8192, trials=1000, batch_sizes=POWERS),
+}
+
+
+def scale(preset: str | None = None) -> Scale:
+    return pick(SCALES, preset)
+
+
+def fixed_weight_models(s: Scale | None = None, *, seed: int = 0, progress: bool = True) -> dict:
+    """The MLP trained at batch 1024, lr 0.01, as it was after the early and the late epoch.
+
+    Returns {"early": model, "late": model, "history": History}; one training run
+    provides both, through a snapshot probe.
+    """
+    s = _scale(s)
+    model_scale = bs.scale()
+    snaps = Snapshots([s.early_epochs, s.late_epochs])
+    model = bs.build_model(model_scale, seed=seed)
+    data = mnist(train_limit=model_scale.train_limit, test_limit=model_scale.test_limit)
+    history = fit(model, data, lr=0.01, batch_size=1024, epochs=s.late_epochs, probes=[snaps, WeightGeometry()],
+                  seed=seed, progress=progress, label=f"BS 1024, lr 0.01, {s.late_epochs} epochs")
+    out = {"history": history}
+    for regime, epoch in (("early", s.early_epochs), ("late", s.late_epochs)):
+        m = bs.build_model(model_scale, seed=seed)
+        m.load_state_dict(snaps.states[epoch])
+        out[regime] = m
+    return out
+
+
+def gradient_study(model, s: Scale | None = None, *, seed: int = 0) -> GradientSamples:
+    """Draw ``trials`` mini-batches of every batch size from a pool of training images."""
+    s = _scale(s)
+    check_int("seed", seed, low=0)
+    x, y = bs.mnist(train_limit=s.pool).x_train, bs.mnist(train_limit=s.pool).y_train
+    return sample_gradients(model, x, y, s.batch_sizes, trials=s.trials, seed=seed)
+
+
+def distance_runs(s: bs.Scale | None = None) -> list[bs.Run]:
+    """BS7-BS9: the batch size x lr grid and batch 1024 for 16x the epochs."""
+    s = bs.scale() if s is None else s
+    return bs.grid_runs(s) + [bs.same_steps_run(s)]
+
+
+def optimizer_runs(s: bs.Scale | None = None) -> list[bs.Run]:
+    """BS10-BS11: SGD, Adam and AdamW at batch 64 and lr 0.01."""
+    s = bs.scale() if s is None else s
+    return [bs.sgd_run(64, 0.01, s.epochs)] + bs.adam_runs(s)
+
+
+def concavity(history, key: str = "dist_w") -> float:
+    """Distance added in the second half of training over the distance added in the first half.
+
+    Below 1 means the curve bends down: later epochs add less distance (BS9).
+    """
+    values = history[key]
+    last = len(values) - 1
+    if last < 2:
+        raise ValueError(f"history must have at least 2 epochs to judge concavity, got {last}")
+    mid = last // 2
+    first, second = values[mid] - values[0], values[last] - values[mid]
+    return second / first * (mid / (last - mid)) if first > 0 else float("inf")
+
+
+def _scale(s):
+    if s is None:
+        return scale()
+    return check_type("s", s, Scale, "a lecturelib.experiments.batch_dynamics.Scale or None")
