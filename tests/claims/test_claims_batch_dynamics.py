@@ -34,14 +34,16 @@ def test_claim_bs4_mean_norm_falls_sum_norm_grows(samples, regime):
     total = [s.norms_for("sum")[b].mean() for b in s.batch_sizes]
     assert all(a > b for a, b in zip(mean, mean[1:]))     # averaged loss: strictly shorter with every doubling
     assert all(a < b for a, b in zip(total, total[1:]))   # summed loss: strictly longer
-    # seeds 0-2: the summed norm grows x3.2-x3.6 from B=2 to B=32 (sqrt(16) = 4 in the pure-noise limit).
-    assert 2.5 < total[4] / total[0] < 4.5
+    # From B=2 to B=32 the summed norm grows by sqrt((32²|∇L|² + 32 trΣ) / (2²|∇L|² + 2 trΣ)): 4 (= sqrt 16)
+    # when noise dominates, more as the signal term adds in. Seed 0 measures x4.38-x4.55 with B_noise
+    # 114-167; the bounds hold for any B_noise above ~40.
+    assert 3.6 < total[4] / total[0] < 6.5
 
 
 @pytest.mark.parametrize("regime", ["early", "late"])
 def test_claim_bs4_norms_follow_the_theory_lines(samples, regime):
     s = samples[regime]
-    # seeds 0-2: measured E||g_B||^2 / theory within 0.93-1.07 at every B (200 trials at ci).
+    # seeds 0-2: measured E||g_B||^2 / theory within 0.96-1.06 at every B (200 trials at ci).
     for b in s.batch_sizes:
         ratio = float((s.norms[b] ** 2).mean()) / s.expected_sq_norm("mean", b)
         assert 0.85 < ratio < 1.15, (b, ratio)
@@ -50,7 +52,7 @@ def test_claim_bs4_norms_follow_the_theory_lines(samples, regime):
 @pytest.mark.parametrize("regime", ["early", "late"])
 def test_claim_bs5_small_batches_vary_more(samples, regime):
     cv = samples[regime].coefficient_of_variation()
-    # seeds 0-2: CV(2) 0.15-0.20, CV(1024) 0.04-0.05. The article claimed the opposite ordering.
+    # seeds 0-2: CV(2) 0.15-0.23, CV(1024) 0.040-0.051. The article claimed the opposite ordering.
     assert cv[2] > 2 * cv[1024]
     assert cv[8] > cv[128] > cv[1024]
 
@@ -59,9 +61,10 @@ def test_claim_bs5_small_batches_vary_more(samples, regime):
 def test_claim_bs6_tails_lighter_for_larger_batches(samples, regime):
     s = samples[regime]
     kurt = s.excess_kurtosis()
-    # seeds 0-2: excess kurtosis 22-25 at B=2 against 2.7-3.0 at B=1024.
+    # seeds 0-2: excess kurtosis 22.9-39.9 at B=2 against 2.7-6.2 at B=1024 (ratio >= 6.3).
     assert kurt[2] > 3 * kurt[1024]
-    # The article's count of large values grows with B only for a summed loss (a scale effect).
+    # The article's count of large values grows with B only for a summed loss (a scale effect):
+    # seeds 0-2: fraction above 1 is 0.012-0.017 at B=2 and 0.80-0.86 at B=1024.
     above = s.count_above(1.0, reduction="sum")
     assert above[1024] > 10 * above[2]
     assert s.count_above(1.0, reduction="mean")[1024] <= s.count_above(1.0, reduction="mean")[2]
@@ -69,7 +72,7 @@ def test_claim_bs6_tails_lighter_for_larger_batches(samples, regime):
 
 def test_claim_bs7_large_batch_travels_less(dist):
     w64, w1024 = dist["BS 64, lr 0.01"].final("dist_w"), dist["BS 1024, lr 0.01"].final("dist_w")
-    # seeds 0-4 (chapter 1 runs): W(64) 2.57-2.63, W(1024) 0.91-0.93 at ci.
+    # seeds 0-2: W(64) 2.57-2.63, W(1024) 0.91-0.93, W(1024, lr 0.1) 2.31-2.35 at ci.
     assert w1024 < 0.5 * w64
     assert dist["BS 1024, lr 0.1"].final("dist_w") > 2 * w1024
 
@@ -84,18 +87,22 @@ def test_claim_bs8_same_steps_reach_the_far_solution(dist):
 
 @pytest.mark.parametrize("label", ["BS 64, lr 0.01", "BS 1024, lr 0.01"])
 def test_claim_bs9_distance_grows_sublinearly(dist, label):
+    # seeds 0-2: second-half / first-half distance ratio 0.21 (BS 64) and 0.61-0.64 (BS 1024).
     assert bd.concavity(dist[label]) < 0.9
 
 
 def test_claim_bs10_adam_travels_ten_times_farther(opt):
     sgd, adam = opt["BS 64, lr 0.01"], opt["adam: BS 64, lr 0.01"]
+    # seeds 0-2: W_adam 43.6-48.0 against W_sgd 2.57-2.63 (x16.7-x18.6).
     assert adam.final("dist_w") > 10 * sgd.final("dist_w")
+    # seeds 0-2: AdamW's norm 45.2-48.0 against Adam's 47.7-51.7.
     adamw = next(h for k, h in opt.items() if k.startswith("adamw"))
     assert adamw.final("norm_w") < adam.final("norm_w")   # decoupled decay pulls the norm back
 
 
 def test_claim_bs11_sgd_keeps_its_initialization_adam_does_not(opt):
     sgd, adam = opt["BS 64, lr 0.01"], opt["adam: BS 64, lr 0.01"]
+    # seeds 0-2: SGD cosines >= 0.981; Adam's 0.32-0.61, at least 0.37 below SGD's in every layer.
     assert min(sgd.final("cos_layers")) > 0.9
     assert all(a < s - 0.2 for a, s in zip(adam.final("cos_layers"), sgd.final("cos_layers")))
     assert abs(sgd.final("norm_w") / sgd["norm_w"][0] - 1) < 0.05   # SGD stays near its initial sphere
