@@ -32,7 +32,7 @@ class Scale:
 
 
 SCALES = {
-    "ci": Scale(channels=(8, 16), epochs=2, train_limit=3_000, test_limit=1_000, batch_size=64, lr=1e-3,
+    "ci": Scale(channels=(8, 16), epochs=1, train_limit=3_000, test_limit=1_000, batch_size=64, lr=1e-3,
                 sequence_length=64, trials=20),
     "quick": Scale(channels=(16, 32), epochs=3, train_limit=20_000, test_limit=None, batch_size=64, lr=1e-3,
                    sequence_length=256, trials=100),
