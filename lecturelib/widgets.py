@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 from IPython.display import display
 
 from . import plots
-from ._checks import check_int
+from ._checks import check_choice, check_int
 from .experiments import batch_size as bs_exp
 from .presets import preset
 
@@ -139,7 +139,6 @@ class GradientNormExplorer:
 # --------------------------------------------------------------------------- padding visualizer
 # (convolution-padding chapter) Redrawing on slider moves is fine here: nothing trains.
 
-from ._checks import check_choice  # noqa: E402  (this section is appended; the lines above stay as they are)
 
 class PaddingVisualizer:
     """Sliders for input size, kernel size, stride, dilation and padding mode, and a step
