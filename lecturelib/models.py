@@ -110,9 +110,8 @@ class NormMLP(nn.Module):
     (``bn_position="before"``, the original paper's place) or
     Linear -> activation -> norm (``"after"``).
 
-    bias: whether the Linear layers of hidden layers keep their bias (default:
-    only without a norm before the activation, where the mean subtraction would
-    cancel it). ``hidden_activations(x)`` returns each hidden layer's output.
+    bias: whether the hidden Linear layers keep their bias (default: yes, except
+    with BatchNorm before the activation, whose mean subtraction cancels it). ``hidden_activations(x)`` returns each hidden layer's output.
     """
 
     def __init__(self, in_features: int, hidden, out_features: int, *, norm=None, bn_position: str = "before",
@@ -125,7 +124,7 @@ class NormMLP(nn.Module):
         check_choice("bn_position", bn_position, BN_POSITIONS)
         check_choice("activation", activation, tuple(ACTIVATIONS))
         if bias is None:
-            bias = not (norm is not None and bn_position == "before")
+            bias = not (norm == "batch" and bn_position == "before")
         if not isinstance(bias, bool):
             raise TypeError(f"bias must be True, False or None, got {bias!r}")
         self.norm, self.bn_position = norm, bn_position
@@ -159,7 +158,9 @@ class NormMLP(nn.Module):
 class NormCNN(nn.Module):
     """A small CNN for 1x28x28 images: per entry of ``channels`` a 3x3 conv
     (padding 1) -> norm -> ReLU -> 2x2 max-pool, then global average pooling and
-    a Linear classifier. ``norm`` and ``groups`` as in ``make_norm``."""
+    a Linear classifier. ``norm`` and ``groups`` as in ``make_norm``. The convs
+    drop their bias under batch and instance norm, whose per-channel mean
+    subtraction cancels it."""
 
     def __init__(self, channels=(8, 16), out_features: int = 10, *, norm=None, groups: int = 4,
                  in_channels: int = 1):
@@ -172,7 +173,7 @@ class NormCNN(nn.Module):
         layers: list[nn.Module] = []
         c_in = in_channels
         for c in channels:
-            layers += [nn.Conv2d(c_in, c, 3, padding=1, bias=norm is None),
+            layers += [nn.Conv2d(c_in, c, 3, padding=1, bias=norm not in ("batch", "instance")),
                        make_norm(norm, c, spatial=True, groups=groups), nn.ReLU(), nn.MaxPool2d(2)]
             c_in = c
         self.features = nn.Sequential(*layers)
