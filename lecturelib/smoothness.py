@@ -93,7 +93,7 @@ class Smoothness:
 def _loss_and_grad(model, params, x, y, loss_fn):
     loss = loss_fn(model(x), y)
     grads = torch.autograd.grad(loss, params)
-    return float(loss), [g.detach() for g in grads]
+    return float(loss.detach()), [g.detach() for g in grads]
 
 
 def _names(model, params):
