@@ -158,7 +158,7 @@ class BatchNormExplorer:
             with torch.no_grad():
                 acts = self.last_model.hidden_activations(x)
             for i, a in enumerate(acts):
-                right.hist(a.flatten().numpy(), bins=60, histtype="step", label=f"layer {i + 1}")
+                right.hist(a.flatten().cpu().numpy(), bins=60, histtype="step", label=f"layer {i + 1}")
             right.set(xlabel="hidden-layer output", ylabel="count", yscale="log", title="last run: activations")
             right.legend(fontsize="x-small", ncol=2)
             display(fig)
