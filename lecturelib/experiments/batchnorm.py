@@ -31,22 +31,24 @@ class Scale:
     deep_depth: int           # hidden layers of BN7's deep MLP
     deep_width: int
     smooth_every: int         # measure smoothness every this many steps (BN6)
-    cnn_channels: tuple[int, ...]
-    cnn_steps: int            # optimizer steps of every BN8 run, whatever its batch size
+    cnn_channels: tuple[int, ...]  # the CNN of BN8's ``arch="cnn"`` runs
+    small_batch_samples: int  # training images of every BN8 run, whatever its batch size
 
 
 SCALES = {
-    "ci": Scale(train_limit=2_000, test_limit=1_000, hidden=(64, 64), epochs=2, lrs=(0.02, 0.1, 0.5, 2.0),
-                deep_depth=12, deep_width=64, smooth_every=4, cnn_channels=(8, 16), cnn_steps=40),
+    # ci: seconds on one CPU thread. 1,000 images x 2 epochs (32 steps) keep every claim's
+    # direction over seeds 0-4 (see tests/claims/test_claims_batchnorm.py for the ranges).
+    "ci": Scale(train_limit=1_000, test_limit=500, hidden=(64, 64), epochs=2, lrs=(0.05, 0.5, 2.0),
+                deep_depth=10, deep_width=32, smooth_every=4, cnn_channels=(8, 16), small_batch_samples=512),
     "quick": Scale(train_limit=10_000, test_limit=5_000, hidden=(128, 128), epochs=3, lrs=(0.02, 0.1, 0.5, 2.0),
-                   deep_depth=16, deep_width=128, smooth_every=10, cnn_channels=(8, 16), cnn_steps=600),
+                   deep_depth=16, deep_width=128, smooth_every=10, cnn_channels=(8, 16), small_batch_samples=4_000),
     "full": Scale(train_limit=None, test_limit=None, hidden=(256, 256), epochs=5, lrs=(0.01, 0.05, 0.2, 1.0, 4.0),
-                  deep_depth=20, deep_width=256, smooth_every=50, cnn_channels=(16, 32), cnn_steps=3000),
+                  deep_depth=20, deep_width=256, smooth_every=50, cnn_channels=(16, 32), small_batch_samples=20_000),
 }
 BATCH_SIZE = 64
 HIGH_LR = 0.5          # the "high" learning rate of BN6 and BN7's comparison
 DEEP_LR = 0.05
-CNN_LR = 0.1
+SMALL_BATCH_LR = 0.05  # BN8: one rate for every norm and batch size, so only the batch differs
 
 
 def scale(preset: str | None = None) -> Scale:
@@ -281,20 +283,36 @@ def freeze_runs(s: Scale | None = None, *, lr: float = HIGH_LR, seed: int = 0) -
 
 # --- BN8: the relatives, and the batch dependence ------------------------------------------
 
-def norm_batch_runs(s: Scale | None = None, *, batch_sizes=(2, 64), norms=("batch", "layer", "instance", "group"),
-                    lr: float = CNN_LR, seed: int = 0) -> dict[tuple, History]:
-    """BN8: the small CNN with each norm at each batch size, for ``s.cnn_steps``
-    steps (one epoch over ``cnn_steps x batch size`` images) at the same lr."""
+def norm_batch_runs(s: Scale | None = None, *, arch: str = "mlp", batch_sizes=(2, 64), norms=None,
+                    lr: float = SMALL_BATCH_LR, seed: int = 0) -> dict[tuple, History]:
+    """BN8: each norm at each batch size, on the same ``s.small_batch_samples``
+    images (one epoch) at the same lr, so batch sizes differ only in how many
+    samples share a statistic and how many steps they take.
+
+    arch: ``"mlp"`` (the chapter's MLP; norms batch, layer, group by default) or
+    ``"cnn"`` (``NormCNN``; also instance). In the MLP, BN's statistics of a unit
+    at batch size 2 come from 2 numbers; in a CNN they also pool over H x W.
+    """
     s = _scale(s)
+    check_choice("arch", arch, ("mlp", "cnn"))
+    if norms is None:
+        norms = ("batch", "layer", "group") if arch == "mlp" else ("batch", "layer", "instance", "group")
     for n in norms:
         check_choice("norms[...]", n, NORMS)
+        if arch == "mlp" and n == "instance":
+            raise ValueError("norm 'instance' needs the CNN: use arch='cnn'")
+    sizes = [check_int("batch_sizes[...]", b, low=2) for b in batch_sizes]  # BN cannot train on batches of 1
+    lr = check_float("lr", lr, low=0.0, low_open=True)
     runs = {}
     for norm in norms:
-        for b in batch_sizes:
-            set_seed(seed)
-            model = NormCNN(s.cnn_channels, norm=norm)
-            runs[(norm, b)] = train(model, s, lr=lr, batch_size=check_int("batch size", b, low=2), epochs=1,
-                                    seed=seed, train_limit=s.cnn_steps * b, label=f"{norm}, BS {b}")
+        for b in sizes:
+            if arch == "mlp":
+                model = mlp(s, norm=norm, seed=seed)
+            else:
+                set_seed(seed)
+                model = NormCNN(s.cnn_channels, norm=norm)
+            runs[(norm, b)] = train(model, s, lr=lr, batch_size=b, epochs=1, seed=seed,
+                                    train_limit=s.small_batch_samples, label=f"{norm}, BS {b}")
     return runs
 
 
