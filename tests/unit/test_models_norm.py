@@ -66,3 +66,20 @@ def test_old_mlp_unchanged():
 def test_bad_inputs(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_norm_batch_runs_rejects_bad_inputs():
+    from lecturelib.experiments import batchnorm as bn
+    s = bn.scale("ci")
+    with pytest.raises(ValueError, match="arch"):
+        bn.norm_batch_runs(s, arch="resnet")
+    with pytest.raises(ValueError, match="instance"):
+        bn.norm_batch_runs(s, norms=("instance",))
+    with pytest.raises(ValueError, match="norms"):
+        bn.norm_batch_runs(s, norms=("weight",))
+    with pytest.raises(ValueError, match="batch_sizes"):
+        bn.norm_batch_runs(s, batch_sizes=(1, 64))
+    with pytest.raises(ValueError, match="lr"):
+        bn.norm_batch_runs(s, lr=0.0)
+    with pytest.raises(TypeError):
+        bn.norm_batch_runs("ci")
