@@ -1,0 +1,322 @@
+"""The experiments of the batch-normalization chapter (claims BN1-BN8).
+
+Every run trains through ``lecturelib.train.fit`` on MNIST. ``ci`` and
+``quick`` shrink the data, the widths and the epochs; ``full`` uses all of
+MNIST. The same functions serve the notebook, the claim tests and the widget.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from .._checks import check_choice, check_float, check_int, check_type
+from ..data import Data, mnist
+from ..models import NORMS, NormCNN, NormMLP
+from ..norm import BatchNorm1d, BatchNorm2d, freeze_affine
+from ..presets import pick, set_seed
+from ..smoothness import Smoothness
+from ..train import History, fit
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How big the chapter's experiments are at one preset."""
+    train_limit: int | None   # training images of the MLP runs (None: all 60,000)
+    test_limit: int | None
+    hidden: tuple[int, ...]   # widths of the MLP of BN2-BN6
+    epochs: int               # epochs of the MLP runs
+    lrs: tuple[float, ...]    # the learning-rate sweep of BN7
+    deep_depth: int           # hidden layers of BN7's deep MLP
+    deep_width: int
+    smooth_every: int         # measure smoothness every this many steps (BN6)
+    cnn_channels: tuple[int, ...]  # the CNN of BN8's ``arch="cnn"`` runs
+    small_batch_samples: int  # training images of every BN8 run, whatever its batch size
+
+
+SCALES = {
+    # ci: seconds on one CPU thread. 1,000 images x 2 epochs (32 steps) keep every claim's
+    # direction over seeds 0-4 (see tests/claims/test_claims_batchnorm.py for the ranges).
+    "ci": Scale(train_limit=1_000, test_limit=500, hidden=(64, 64), epochs=2, lrs=(0.05, 0.5, 2.0),
+                deep_depth=10, deep_width=32, smooth_every=4, cnn_channels=(8, 16), small_batch_samples=512),
+    "quick": Scale(train_limit=10_000, test_limit=5_000, hidden=(128, 128), epochs=3, lrs=(0.02, 0.1, 0.5, 2.0),
+                   deep_depth=16, deep_width=128, smooth_every=10, cnn_channels=(8, 16), small_batch_samples=4_000),
+    "full": Scale(train_limit=None, test_limit=None, hidden=(256, 256), epochs=5, lrs=(0.01, 0.05, 0.2, 1.0, 4.0),
+                  deep_depth=20, deep_width=256, smooth_every=50, cnn_channels=(16, 32), small_batch_samples=20_000),
+}
+BATCH_SIZE = 64
+HIGH_LR = 0.5          # the "high" learning rate of BN6 and BN7's comparison
+DEEP_LR = 0.05
+SMALL_BATCH_LR = 0.05  # BN8: one rate for every norm and batch size, so only the batch differs
+
+
+def scale(preset: str | None = None) -> Scale:
+    """The ``Scale`` of the active preset (or of ``preset``)."""
+    return pick(SCALES, preset)
+
+
+def data(s: Scale | None = None, *, train_limit: int | None = None) -> Data:
+    """The chapter's MNIST: ``s.train_limit`` training images unless ``train_limit`` is given."""
+    s = _scale(s)
+    limit = s.train_limit if train_limit is None else check_int("train_limit", train_limit, low=1)
+    return mnist(train_limit=limit, test_limit=s.test_limit)
+
+
+def mlp(s: Scale | None = None, *, norm=None, bn_position: str = "before", depth: int | None = None,
+        width: int | None = None, bias=None, seed: int = 0) -> NormMLP:
+    """The chapter's MLP from ``seed``: ``s.hidden``, or ``depth`` layers of ``width``."""
+    s = _scale(s)
+    if depth is None:
+        hidden = s.hidden
+    else:
+        hidden = (check_int("width", width if width is not None else s.deep_width, low=1),) * \
+                 check_int("depth", depth, low=1)
+    set_seed(seed)
+    return NormMLP(784, hidden, 10, norm=norm, bn_position=bn_position, bias=bias)
+
+
+def train(model, s: Scale | None = None, *, lr: float, batch_size: int = BATCH_SIZE, epochs: int | None = None,
+          optimizer="sgd", probes=(), seed: int = 0, train_limit: int | None = None,
+          label: str | None = None) -> History:
+    """Train ``model`` on the chapter's data with momentum-free SGD (or ``optimizer``)."""
+    s = _scale(s)
+    epochs = s.epochs if epochs is None else epochs
+    return fit(model, data(s, train_limit=train_limit), optimizer=optimizer, lr=lr, batch_size=batch_size, epochs=epochs,
+               probes=probes, seed=seed, label=label)
+
+
+# --- BN1: our BatchNorm against torch's ----------------------------------------------
+
+EQUIVALENCE_SHAPES = ((32, 10), (7, 3), (16, 4, 9), (8, 3, 5, 5), (2, 6, 4, 7))
+
+
+def equivalence(shapes=EQUIVALENCE_SHAPES, dtypes=(torch.float32, torch.float64), *, steps: int = 3,
+                seed: int = 0) -> list[dict]:
+    """Compare ``lecturelib.norm`` with ``torch.nn.BatchNorm1d/2d`` on random inputs.
+
+    For each shape and dtype: ``steps`` training-mode batches (outputs, input
+    gradients, gamma and beta gradients, running statistics), then one
+    evaluation-mode batch. Each row holds the max abs difference of each.
+    """
+    check_int("steps", steps, low=1)
+    rows = []
+    for shape in shapes:
+        if not isinstance(shape, tuple) or len(shape) not in (2, 3, 4):
+            raise ValueError(f"shapes must hold tuples of 2, 3 or 4 sizes, got {shape!r}")
+        for dtype in dtypes:
+            rows.append(_compare_once(shape, dtype, steps, seed))
+    return rows
+
+
+def _compare_once(shape, dtype, steps, seed) -> dict:
+    torch.manual_seed(seed)
+    c = shape[1]
+    ours = (BatchNorm2d(c) if len(shape) == 4 else BatchNorm1d(c)).to(dtype)
+    theirs = (torch.nn.BatchNorm2d(c) if len(shape) == 4 else torch.nn.BatchNorm1d(c)).to(dtype)
+    with torch.no_grad():  # the same non-trivial gamma and beta in both
+        for m in (ours, theirs):
+            m.weight.copy_(torch.linspace(0.5, 2.0, c, dtype=dtype))
+            m.bias.copy_(torch.linspace(-1.0, 1.0, c, dtype=dtype))
+    diff = {"forward": 0.0, "grad_x": 0.0, "grad_gamma": 0.0, "grad_beta": 0.0, "running": 0.0}
+    for _ in range(steps):
+        x = 3 * torch.randn(*shape, dtype=dtype) + 2
+        w = torch.randn(*shape, dtype=dtype)
+        outs = []
+        for m in (ours, theirs):
+            m.zero_grad()
+            xi = x.clone().requires_grad_(True)
+            y = m(xi)
+            (y * w).sum().backward()
+            outs.append((y.detach(), xi.grad, m.weight.grad, m.bias.grad, m.running_mean, m.running_var))
+        a, b = outs
+        for key, i in (("forward", 0), ("grad_x", 1), ("grad_gamma", 2), ("grad_beta", 3)):
+            diff[key] = max(diff[key], _maxdiff(a[i], b[i]))
+        diff["running"] = max(diff["running"], _maxdiff(a[4], b[4]), _maxdiff(a[5], b[5]))
+    ours.eval()
+    theirs.eval()
+    x = 3 * torch.randn(*shape, dtype=dtype) + 2
+    with torch.no_grad():
+        diff["eval"] = _maxdiff(ours(x), theirs(x))
+    return {"shape": shape, "dtype": str(dtype).replace("torch.", ""), **diff}
+
+
+def _maxdiff(a, b) -> float:
+    return float((a - b).abs().max())
+
+
+def output_moments(model_norm: torch.nn.Module, x: torch.Tensor) -> dict:
+    """Per-unit mean and std of a norm layer's training-mode output (BN1: mean = beta, std = gamma)."""
+    check_type("model_norm", model_norm, torch.nn.Module, "a torch.nn.Module")
+    model_norm.train()
+    with torch.no_grad():
+        y = model_norm(x)
+    axes = [0, *range(2, y.ndim)]
+    return {"mean": y.mean(dim=axes), "std": y.std(dim=axes, unbiased=False)}
+
+
+# --- BN3: the bias before BN is redundant --------------------------------------------
+
+def bias_invariance(s: Scale | None = None, *, seed: int = 0, n: int = 256) -> dict:
+    """Give every hidden Linear a bias, set the biases to random values, and compare.
+
+    Returns the max abs change of the logits in training mode (``output_change``),
+    the largest bias-gradient entry (``bias_grad``) and, for scale, the largest
+    weight-gradient entry of the same layers (``weight_grad``).
+    """
+    s = _scale(s)
+    model = mlp(s, norm="batch", bias=True, seed=seed)
+    d = data(s)
+    x, y = d.x_train[:check_int("n", n, low=2)], d.y_train[:n]
+    model.train()
+    before = model(x).detach()
+    with torch.no_grad():
+        for block in model.blocks:
+            block[0].bias.normal_(0.0, 5.0)
+    model.load_state_dict({**model.state_dict(), **_fresh_buffers(model)})
+    after = model(x)
+    F.cross_entropy(after, y).backward()
+    linears = [block[0] for block in model.blocks]
+    return {"output_change": _maxdiff(after.detach(), before),
+            "bias_grad": max(float(m.bias.grad.abs().max()) for m in linears),
+            "weight_grad": max(float(m.weight.grad.abs().max()) for m in linears)}
+
+
+def _fresh_buffers(model):
+    # Reset running statistics so both forward passes see the same BN state.
+    out = {}
+    for k, v in model.state_dict().items():
+        if k.endswith("running_mean"):
+            out[k] = torch.zeros_like(v)
+        elif k.endswith("running_var"):
+            out[k] = torch.ones_like(v)
+    return out
+
+
+# --- BN2, BN4, BN7: training comparisons ----------------------------------------------
+
+def placement_runs(s: Scale | None = None, *, lr: float = 0.1, seed: int = 0) -> dict[str, History]:
+    """BN2: no norm, BN before the ReLU, BN after the ReLU, from the same seed."""
+    s = _scale(s)
+    specs = {"no BN": dict(norm=None), "BN before ReLU": dict(norm="batch", bn_position="before"),
+             "BN after ReLU": dict(norm="batch", bn_position="after")}
+    return {k: train(mlp(s, seed=seed, **kw), s, lr=lr, seed=seed, label=k) for k, kw in specs.items()}
+
+
+def optimizer_runs(s: Scale | None = None, *, seed: int = 0) -> dict[str, History]:
+    """BN4: gamma and beta train under plain SGD, momentum, RMSProp and Adam alike."""
+    s = _scale(s)
+    runs = {}
+    for name, lr in (("sgd", 0.1), ("momentum", 0.02), ("rmsprop", 0.001), ("adam", 0.001)):
+        model = mlp(s, norm="batch", seed=seed)
+        opt = torch.optim.RMSprop(model.parameters(), lr=lr) if name == "rmsprop" else name
+        runs[name] = train(model, s, lr=None if name == "rmsprop" else lr, optimizer=opt, seed=seed,
+                           label=f"{name}, lr {lr:g}")
+    return runs
+
+
+def lr_sweep(s: Scale | None = None, *, seed: int = 0) -> dict[tuple, History]:
+    """BN7: the same epochs at each learning rate of ``s.lrs``, with and without BN."""
+    s = _scale(s)
+    return {(norm, lr): train(mlp(s, norm=norm, seed=seed), s, lr=lr, seed=seed,
+                              label=f"{'BN' if norm else 'no BN'}, lr {lr:g}")
+            for norm in (None, "batch") for lr in s.lrs}
+
+
+def depth_runs(s: Scale | None = None, *, lr: float = DEEP_LR, seed: int = 0, depth: int | None = None,
+               norms=(None, "batch")) -> dict[str, tuple]:
+    """BN7: a deep plain MLP against the same with BN. Returns label -> (History, model)."""
+    s = _scale(s)
+    depth = s.deep_depth if depth is None else depth
+    out = {}
+    for norm in norms:
+        model = mlp(s, norm=norm, depth=depth, seed=seed)
+        label = f"{depth} layers, {'BN' if norm else 'no BN'}"
+        out[label] = (train(model, s, lr=lr, seed=seed, label=label), model)
+    return out
+
+
+def layer_stats(model: NormMLP, x: torch.Tensor, y: torch.Tensor) -> dict[str, list[float]]:
+    """Per hidden layer: the std of its output and the norm of its Linear's weight gradient."""
+    check_type("model", model, NormMLP, "a lecturelib.models.NormMLP")
+    model.zero_grad()
+    model.train()
+    acts = model.hidden_activations(x)
+    F.cross_entropy(model.head(acts[-1]), y).backward()
+    stats = {"act_std": [float(a.detach().std()) for a in acts],
+             "grad_norm": [float(b[0].weight.grad.norm()) for b in model.blocks]}
+    model.zero_grad()
+    return stats
+
+
+# --- BN6: why it works -----------------------------------------------------------------
+
+def smoothness_runs(s: Scale | None = None, *, lr: float = 0.1, seed: int = 0) -> dict[str, tuple]:
+    """BN6: loss range and gradient change along the step, with and without BN.
+    Returns label -> (History, Smoothness probe with its trace)."""
+    s = _scale(s)
+    out = {}
+    for norm in (None, "batch"):
+        probe = Smoothness(lr, every=s.smooth_every)
+        label = "BN" if norm else "no BN"
+        out[label] = (train(mlp(s, norm=norm, seed=seed), s, lr=lr, probes=[probe], seed=seed, label=label),
+                      probe)
+    return out
+
+
+FREEZES = {"γ and β trained": {}, "β frozen at 0": {"beta": True}, "γ frozen at 1": {"gamma": True},
+           "both frozen": {"gamma": True, "beta": True}}
+
+
+def freeze_runs(s: Scale | None = None, *, lr: float = HIGH_LR, seed: int = 0) -> dict[str, History]:
+    """BN6: BN with beta frozen at 0, gamma frozen at 1, both, neither; and no BN."""
+    s = _scale(s)
+    runs = {}
+    for label, kw in FREEZES.items():
+        model = mlp(s, norm="batch", seed=seed)
+        if kw:
+            freeze_affine(model, **kw)
+        runs[label] = train(model, s, lr=lr, seed=seed, label=label)
+    runs["no BN"] = train(mlp(s, norm=None, seed=seed), s, lr=lr, seed=seed, label="no BN")
+    return runs
+
+
+# --- BN8: the relatives, and the batch dependence ------------------------------------------
+
+def norm_batch_runs(s: Scale | None = None, *, arch: str = "mlp", batch_sizes=(2, 64), norms=None,
+                    lr: float = SMALL_BATCH_LR, seed: int = 0) -> dict[tuple, History]:
+    """BN8: each norm at each batch size, on the same ``s.small_batch_samples``
+    images (one epoch) at the same lr, so batch sizes differ only in how many
+    samples share a statistic and how many steps they take.
+
+    arch: ``"mlp"`` (the chapter's MLP; norms batch, layer, group by default) or
+    ``"cnn"`` (``NormCNN``; also instance). In the MLP, BN's statistics of a unit
+    at batch size 2 come from 2 numbers; in a CNN they also pool over H x W.
+    """
+    s = _scale(s)
+    check_choice("arch", arch, ("mlp", "cnn"))
+    if norms is None:
+        norms = ("batch", "layer", "group") if arch == "mlp" else ("batch", "layer", "instance", "group")
+    for n in norms:
+        check_choice("norms[...]", n, NORMS)
+        if arch == "mlp" and n == "instance":
+            raise ValueError("norm 'instance' needs the CNN: use arch='cnn'")
+    sizes = [check_int("batch_sizes[...]", b, low=2) for b in batch_sizes]  # BN cannot train on batches of 1
+    lr = check_float("lr", lr, low=0.0, low_open=True)
+    runs = {}
+    for norm in norms:
+        for b in sizes:
+            if arch == "mlp":
+                model = mlp(s, norm=norm, seed=seed)
+            else:
+                set_seed(seed)
+                model = NormCNN(s.cnn_channels, norm=norm)
+            runs[(norm, b)] = train(model, s, lr=lr, batch_size=b, epochs=1, seed=seed,
+                                    train_limit=s.small_batch_samples, label=f"{norm}, BS {b}")
+    return runs
+
+
+def _scale(s):
+    if s is None:
+        return scale()
+    return check_type("s", s, Scale, "a lecturelib.experiments.batchnorm.Scale or None")
