@@ -11,7 +11,9 @@ training samples per second of
   (c) the canonical PyTorch pipeline: torchvision ``MNIST`` with ``ToTensor`` +
       ``Normalize``, ``DataLoader(shuffle=True)`` with 0 and with 2 workers,
 
-and prints a/b and a/c. Then it times the batch-size chapter's experiments at
+and prints a/b and a/c. It times the gradient sampling of the second chapter
+(1000 mini-batches at each of 10 batch sizes, at the ``quick`` pool size, against
+a loop of one backward pass per mini-batch on a subsample). Then it times the batch-size chapter's experiments at
 each preset asked for; for a preset not asked for it prints an estimate from
 the measured seconds per epoch, labelled as such.
 """
@@ -90,6 +92,33 @@ def compare_loops(n: int, hidden) -> None:
           f"(target >= 5)")
 
 
+def gradient_sampling() -> None:
+    from .experiments import batch_dynamics as bd
+    from .gradient_samples import sample_gradients
+    from .probes import last_layer_names
+
+    s, model_scale = bd.scale("quick"), bs.scale("quick")
+    model = bs.build_model(model_scale)
+    x, y = data.load_mnist("train", limit=s.pool)
+    start = time.perf_counter()
+    sample_gradients(model, x, y, s.batch_sizes, trials=s.trials)
+    vectorized = time.perf_counter() - start
+    # The direct way: one backward pass per mini-batch, timed on 20 trials per batch size.
+    names = set(last_layer_names(model))
+    params = [p for n, p in model.named_parameters() if n in names]
+    gen = torch.Generator().manual_seed(0)
+    start = time.perf_counter()
+    for b in s.batch_sizes:
+        for _ in range(20):
+            idx = torch.randint(len(x), (b,), generator=gen)
+            torch.autograd.grad(F.cross_entropy(model(x[idx]), y[idx]), params)
+    loop = (time.perf_counter() - start) * s.trials / 20
+    total = s.trials * len(s.batch_sizes)
+    print(f"\nGradient sampling at quick ({total} mini-batches, B = 2..1024, pool {s.pool}, MLP 784-256-256-10):")
+    print(f"  vectorized (per-sample gradients once, then counts @ G): {vectorized:6.1f} s")
+    print(f"  one backward pass per mini-batch (extrapolated from 200): {loop:6.1f} s   speed-up x{loop / vectorized:.1f}")
+
+
 def chapter_times(preset: str) -> tuple[float, int]:
     """Wall time of every run in the batch-size chapter at ``preset``, and its epoch count."""
     s = bs.scale(preset)
@@ -128,6 +157,7 @@ def main(argv=None) -> None:
     data.load_mnist("train")   # decode once, outside every timing
     for hidden in ((1024, 1024), (256, 256)):
         compare_loops(args.samples, hidden)
+    gradient_sampling()
 
     if args.skip_chapter:
         return
