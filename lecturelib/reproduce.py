@@ -88,7 +88,7 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--preset", default="full", choices=PRESETS)
     ap.add_argument("--out", default="results", help="folder for the results files")
-    ap.add_argument("--only", nargs="*", default=None, help="run only these slugs (see --list)")
+    ap.add_argument("--only", nargs="*", default=None, help="run only these slugs, in this order (see --list)")
     ap.add_argument("--list", action="store_true", help="list the runs and their slugs, then stop")
     args = ap.parse_args(argv)
     scale = bs.scale(args.preset)
@@ -102,7 +102,8 @@ def main(argv=None) -> None:
         unknown = sorted(set(args.only) - known)
         if unknown:
             ap.error(f"--only: unknown run(s) {unknown}; choose from {sorted(known)}")
-        specs = [s for s in specs if slug(s.label) in args.only]
+        by_slug = {slug(s.label): s for s in specs}
+        specs = [by_slug[name] for name in dict.fromkeys(args.only)]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for spec in specs:

@@ -22,11 +22,11 @@ def test_writes_atomically_and_resumes(tmp_path, monkeypatch, capsys):
     calls = []
     monkeypatch.setattr(reproduce, "run_one", lambda spec, s, p, out: calls.append(spec.label) or
                         reproduce.write_atomically(out / f"{reproduce.slug(spec.label)}.json", {"run": spec.label}))
-    reproduce.main(["--preset", "ci", "--out", str(tmp_path), "--only", "bs-64-lr-0.01", "bs-64-lr-0.1"])
-    assert calls == ["BS 64, lr 0.01", "BS 64, lr 0.1"]
+    reproduce.main(["--preset", "ci", "--out", str(tmp_path), "--only", "bs-64-lr-0.1", "bs-64-lr-0.01"])
+    assert calls == ["BS 64, lr 0.1", "BS 64, lr 0.01"]        # in the order asked for
     assert not list(tmp_path.glob("*.tmp"))
     reproduce.main(["--preset", "ci", "--out", str(tmp_path), "--only", "bs-64-lr-0.01"])
-    assert calls == ["BS 64, lr 0.01", "BS 64, lr 0.1"]       # finished runs are not redone
+    assert calls == ["BS 64, lr 0.1", "BS 64, lr 0.01"]       # finished runs are not redone
     assert "done already" in capsys.readouterr().out
 
 
