@@ -306,3 +306,27 @@ def test_pixel_spaces_round_trip():
     p = torch.rand(3, 1, 28, 28)
     assert torch.allclose(ae.to_unit(ae.from_unit(p)), p, atol=1e-6)
     assert math.isclose(float(ae.to_unit(torch.tensor(-10.0))), 0.0)
+
+
+# --- widgets -------------------------------------------------------------------------------
+
+def test_latent_explorer_decodes_the_sliders_point():
+    from lecturelib import widgets
+    model = ae.VAE(2, (16,))
+    explorer = widgets.latent_explorer(model, limit=2.0)
+    explorer.z1.value, explorer.z2.value = 1.0, -0.5
+    assert torch.allclose(explorer.image(), ae.decode(model, torch.tensor([[1.0, -0.5]])))
+    with pytest.raises(ValueError, match="model must have a 2-D code"):
+        widgets.latent_explorer(ae.VAE(3))
+    with pytest.raises(ValueError, match="limit must be > 0"):
+        widgets.latent_explorer(model, limit=0.0)
+
+
+def test_autoencoder_trainer_bad_inputs():
+    from lecturelib import widgets
+    with pytest.raises(ValueError, match="kind must be one of"):
+        widgets.autoencoder_trainer(kind="gan")
+    with pytest.raises(ValueError, match="code_size must be <= 64"):
+        widgets.autoencoder_trainer(code_size=100)
+    with pytest.raises(ValueError, match="beta must be <= 10"):
+        widgets.autoencoder_trainer(beta=11.0)
