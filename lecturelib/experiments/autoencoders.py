@@ -83,7 +83,8 @@ def train(kind: str, code_size: int, s: Scale | None = None, *, seed: int = 0, b
     """Train one model and return ``(model, history)``.
 
     Plain autoencoders minimize squared error (``Reconstruction``); a VAE
-    minimizes reconstruction + beta * KL (``ELBO``).
+    minimizes reconstruction + beta * KL (``ELBO``). A configuration trained
+    before in this process is returned as it is, not trained again.
     """
     s = _scale(s)
     model = build(kind, check_int("code_size", code_size, low=1), s, seed=seed)
@@ -95,6 +96,9 @@ def train(kind: str, code_size: int, s: Scale | None = None, *, seed: int = 0, b
     label = f"{kind}, code {code_size}" + (f", β {beta:g}" if kind == "vae" else "")
     config = {"kind": kind, "code_size": code_size, "beta": beta if kind == "vae" else None,
               "epochs": epochs, "seed": seed, "scale": asdict(s), "v": 1}
+    key = ae.cache_key(config)
+    if key in _TRAINED:   # the same run earlier in this process (e.g. beta = 1 of the sweep)
+        return _TRAINED[key]
     d = data(s)
 
     def run(m):
@@ -102,7 +106,13 @@ def train(kind: str, code_size: int, s: Scale | None = None, *, seed: int = 0, b
         return fit(m, d, optimizer="adam", lr=lr, batch_size=s.batch_size, epochs=epochs,
                    objective=objective, seed=seed, progress=progress, label=label)
 
-    return ae.train_cached(config, model, run, use_cache=preset() != "ci")
+    _TRAINED[key] = ae.train_cached(config, model, run, use_cache=preset() != "ci")
+    return _TRAINED[key]
+
+
+# Models trained in this process, keyed by configuration: a chapter that needs the
+# same run twice trains it once, at every preset (at ``ci`` nothing goes to disk).
+_TRAINED: dict = {}
 
 
 def code_size_sweep(s: Scale | None = None, *, kind: str = "mlp", seed: int = 0) -> dict:
