@@ -9,8 +9,10 @@ import ipywidgets as W
 import matplotlib.pyplot as plt
 from IPython.display import display
 
+from . import autoencoders as _ae
 from . import plots
 from ._checks import check_choice, check_int
+from .experiments import autoencoders as _ae_exp
 from .experiments import batch_size as bs_exp
 from .presets import preset
 
@@ -326,3 +328,106 @@ class BatchNormExplorer:
 def batchnorm_explorer(**kwargs) -> BatchNormExplorer:
     """Build the batch-normalization explorer (see ``BatchNormExplorer``)."""
     return BatchNormExplorer(**kwargs)
+
+
+# Autoencoder and VAE chapters.
+class LatentExplorer:
+    """Two sliders pick a point in a 2-D code space; the decoded image updates live.
+
+    Decoding one point takes milliseconds, so the sliders redraw directly; nothing trains.
+    """
+
+    def __init__(self, model, *, limit: float = 3.0):
+        self.model = _ae._check_model("model", model)
+        if model.code_size != 2:
+            raise ValueError(f"model must have a 2-D code, got code size {model.code_size}")
+        from ._checks import check_float
+        limit = check_float("limit", limit, low=0.0, low_open=True)
+        self.z1 = W.FloatSlider(value=0.0, min=-limit, max=limit, step=0.05, description="code 1")
+        self.z2 = W.FloatSlider(value=0.0, min=-limit, max=limit, step=0.05, description="code 2")
+        self.output = W.Output()
+        for slider in (self.z1, self.z2):
+            slider.observe(lambda _: self.redraw(), names="value")
+        self.widget = W.VBox([W.HBox([self.z1, self.z2]), self.output])
+        self.redraw()
+
+    def image(self):
+        """The decoded image at the sliders' point, as a (1, 1, 28, 28) tensor."""
+        import torch
+        return _ae.decode(self.model, torch.tensor([[self.z1.value, self.z2.value]]))
+
+    def redraw(self):
+        with self.output:
+            self.output.clear_output(wait=True)
+            fig, ax = plt.subplots(figsize=(2.2, 2.2), layout="constrained")
+            _ae.show_images(self.image(), nrow=1, ax=ax, title=f"z = ({self.z1.value:.2f}, {self.z2.value:.2f})")
+            display(fig)
+            plt.close(fig)
+
+    def _ipython_display_(self):
+        display(self.widget)
+
+
+class AutoencoderTrainer:
+    """A model choice, a code-size slider and a beta slider, and a Train button.
+
+    Each click trains one model at the active preset's scale and shows test
+    reconstructions next to the originals, with the final losses.
+    """
+
+    def __init__(self, *, kind: str = "vae", code_size: int = 8, beta: float = 1.0, seed: int = 0):
+        from ._checks import check_choice, check_float
+        check_choice("kind", kind, ("mlp", "vae"))
+        code_size = check_int("code_size", code_size, low=1, high=64)
+        beta = check_float("beta", beta, low=0.0, high=10.0)
+        self.seed = check_int("seed", seed, low=0)
+        self.scale = _ae_exp.scale()
+        style = {"description_width": "90px"}
+        self.kind = W.ToggleButtons(options=[("autoencoder", "mlp"), ("VAE", "vae")], value=kind)
+        self.code_size = W.IntSlider(value=code_size, min=1, max=64, description="code size", style=style)
+        self.beta = W.FloatSlider(value=beta, min=0.0, max=10.0, step=0.25, description="β (VAE)", style=style)
+        self.train_button = W.Button(description="Train", button_style="primary", icon="play")
+        self.status = W.Label(value=f"preset {preset()}: press Train")
+        self.output = W.Output()
+        self.train_button.on_click(lambda _: self.train())
+        self.widget = W.VBox([self.kind, W.HBox([self.code_size, self.beta]),
+                              W.HBox([self.train_button, self.status]), self.output])
+
+    def train(self):
+        """Train one model with the current settings and show its reconstructions."""
+        kind, k, beta = self.kind.value, self.code_size.value, self.beta.value
+        self.status.value = f"training {kind} with code size {k}…"
+        self.train_button.disabled = True
+        try:
+            with self.output:
+                model, history = _ae_exp.train(kind, k, self.scale, seed=self.seed, beta=beta)
+        finally:
+            self.train_button.disabled = False
+        if kind == "vae":
+            self.status.value = (f"code {k}, β {beta:g}: reconstruction {history.final('test_recon'):.1f}, "
+                                 f"KL {history.final('test_kl'):.1f} nats per image")
+        else:
+            self.status.value = f"code {k}: test squared error {history.final('test_loss'):.4f} per pixel"
+        x = _ae_exp.data(self.scale).x_test[:10]
+        with self.output:
+            self.output.clear_output(wait=True)
+            fig, ax = plt.subplots(figsize=(7, 1.6), layout="constrained")
+            import torch
+            _ae.show_images(torch.cat([x, _ae.reconstruct(model, x)]), nrow=10, ax=ax,
+                            title="test digits (top) and their reconstructions (bottom)")
+            display(fig)
+            plt.close(fig)
+        return model, history
+
+    def _ipython_display_(self):
+        display(self.widget)
+
+
+def latent_explorer(model, **kwargs) -> LatentExplorer:
+    """Build the latent-space explorer for a model with a 2-D code (see ``LatentExplorer``)."""
+    return LatentExplorer(model, **kwargs)
+
+
+def autoencoder_trainer(**kwargs) -> AutoencoderTrainer:
+    """Build the code-size / beta trainer (see ``AutoencoderTrainer``)."""
+    return AutoencoderTrainer(**kwargs)
