@@ -27,6 +27,7 @@ from torch import nn
 
 from ._checks import check_bool, check_choice, check_float, check_int, check_type
 from .data import MNIST_MEAN, MNIST_STD, Data, batches
+from .models import _check_hidden
 
 IMAGE_SHAPE = (1, 28, 28)
 N_PIXELS = 28 * 28
@@ -53,14 +54,6 @@ def _mlp(widths, *, last_activation: bool) -> nn.Sequential:
         if i < len(widths) - 2 or last_activation:
             layers.append(nn.ReLU())
     return nn.Sequential(*layers)
-
-
-def _check_hidden(hidden) -> tuple[int, ...]:
-    if isinstance(hidden, int) and not isinstance(hidden, bool):
-        hidden = (hidden,)
-    if not isinstance(hidden, (tuple, list)):
-        raise TypeError(f"hidden must be a tuple or list of layer widths, got {type(hidden).__name__}")
-    return tuple(check_int(f"hidden[{i}]", h, low=1) for i, h in enumerate(hidden))
 
 
 class Autoencoder(nn.Module):

@@ -5,7 +5,10 @@ widgets that ipywidgets 7.7 (Colab) and 8.x share.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import ipywidgets as W
+import torch
 import matplotlib.pyplot as plt
 from IPython.display import display
 
@@ -19,7 +22,30 @@ from .presets import preset
 BATCH_SIZES = tuple(2 ** k for k in range(0, 13))  # 1 ... 4096
 
 
-class BatchSizeExplorer:
+class _Panel:
+    """What every widget here shares: a ``widget`` box, an ``output`` area, a notebook display."""
+
+    def show(self, fig) -> None:
+        """Replace what the output area shows with ``fig``."""
+        with self.output:
+            self.output.clear_output(wait=True)
+            display(fig)
+        plt.close(fig)
+
+    @contextmanager
+    def busy(self):
+        """Grey out the Train button while a run trains, so one click is one run."""
+        self.train_button.disabled = True
+        try:
+            yield
+        finally:
+            self.train_button.disabled = False
+
+    def _ipython_display_(self):
+        display(self.widget)
+
+
+class BatchSizeExplorer(_Panel):
     """Batch size, learning rate and epochs, and a Train button.
 
     Each click trains one run at the active preset's scale and overlays its test
@@ -56,12 +82,8 @@ class BatchSizeExplorer:
         """Train one run with the current slider values and redraw."""
         spec = bs_exp.sgd_run(self.batch_size.value, self.lr.value, self.epochs.value)
         self.status.value = f"training {spec.label} for {spec.epochs} epochs…"
-        self.train_button.disabled = True
-        try:
-            with self.output:
-                history = bs_exp.run(spec, self.scale, seed=self.seed, progress=True)
-        finally:
-            self.train_button.disabled = False
+        with self.busy(), self.output:
+            history = bs_exp.run(spec, self.scale, seed=self.seed, progress=True)
         self.histories[f"{spec.label}, {spec.epochs} ep"] = history
         self.status.value = f"{spec.label}: test accuracy {100 * history.final('test_acc'):.2f} %"
         self.redraw()
@@ -72,18 +94,13 @@ class BatchSizeExplorer:
         self.redraw()
 
     def redraw(self):
-        with self.output:
-            self.output.clear_output(wait=True)
-            if not self.histories:
-                return
-            fig, (left, right) = plots.axes(2)
-            plots.curves(self.histories, "test_acc", ax=left, skip_first=True, title="test accuracy")
-            plots.curves(self.histories, "dist_w", ax=right, title="distance from the initial weights")
-            display(fig)
-            plt.close(fig)
-
-    def _ipython_display_(self):
-        display(self.widget)
+        if not self.histories:
+            self.output.clear_output()
+            return
+        fig, (left, right) = plots.axes(2)
+        plots.curves(self.histories, "test_acc", ax=left, skip_first=True, title="test accuracy")
+        plots.curves(self.histories, "dist_w", ax=right, title="distance from the initial weights")
+        self.show(fig)
 
 
 def batch_size_explorer(**kwargs) -> BatchSizeExplorer:
@@ -91,7 +108,7 @@ def batch_size_explorer(**kwargs) -> BatchSizeExplorer:
     return BatchSizeExplorer(**kwargs)
 
 
-class GradientNormExplorer:
+class GradientNormExplorer(_Panel):
     """How the mini-batch gradient norm is distributed, one batch size at a time.
 
     ``samples`` maps a regime name (e.g. "early", "late") to a ``GradientSamples``.
@@ -133,14 +150,7 @@ class GradientNormExplorer:
         return fig
 
     def redraw(self):
-        with self.output:
-            self.output.clear_output(wait=True)
-            fig = self.figure()
-            display(fig)
-            plt.close(fig)
-
-    def _ipython_display_(self):
-        display(self.widget)
+        self.show(self.figure())
 
 
 def gradient_norm_explorer(samples: dict, **kwargs) -> GradientNormExplorer:
@@ -149,7 +159,7 @@ def gradient_norm_explorer(samples: dict, **kwargs) -> GradientNormExplorer:
 
 
 # Convolution-padding chapter. Redrawing on slider moves is fine here: nothing trains.
-class PaddingVisualizer:
+class PaddingVisualizer(_Panel):
     """Sliders for input size, kernel size, stride, dilation and padding mode, and a step
     slider that moves the kernel over the padded input; draws with ``conv.draw``.
 
@@ -233,14 +243,8 @@ class PaddingVisualizer:
                              f"(lecturelib) = {theirs} (torch.nn.functional), check #{self.checks}")
         fig, ax = plt.subplots(figsize=(8, 3 if self.dims.value == "1-D" else 4.5))
         self._conv.draw(**cfg, step=self.step.value, ax=ax)
-        with self.output:
-            self.output.clear_output(wait=True)
-            display(fig)
-        plt.close(fig)
+        self.show(fig)
         return fig
-
-    def _ipython_display_(self):
-        display(self.widget)
 
 
 def padding_visualizer(**kwargs) -> PaddingVisualizer:
@@ -248,7 +252,7 @@ def padding_visualizer(**kwargs) -> PaddingVisualizer:
     return PaddingVisualizer(**kwargs)
 
 
-class BatchNormExplorer:
+class BatchNormExplorer(_Panel):
     """BN on/off, depth and learning rate, and a Train button.
 
     Each click trains the chapter's MLP at the active preset's scale and shows
@@ -284,12 +288,9 @@ class BatchNormExplorer:
         norm = "batch" if self.norm.value == "BN on" else None
         label = f"{self.depth.value} layers, {'BN' if norm else 'no BN'}, lr {self.lr.value:.3g}"
         self.status.value = f"training {label}…"
-        self.train_button.disabled = True
-        try:
+        with self.busy():
             model = self.bn_exp.mlp(self.scale, norm=norm, depth=self.depth.value, seed=self.seed)
             history = self.bn_exp.train(model, self.scale, lr=self.lr.value, seed=self.seed, label=label)
-        finally:
-            self.train_button.disabled = False
         self.histories[label] = history
         self.last_model = model
         self.status.value = f"{label}: test accuracy {100 * history.final('test_acc'):.2f} %"
@@ -302,27 +303,20 @@ class BatchNormExplorer:
         self.redraw()
 
     def redraw(self):
-        import torch
-
-        with self.output:
-            self.output.clear_output(wait=True)
-            if not self.histories:
-                return
-            fig, (left, right) = plots.axes(2)
-            plots.curves(self.histories, "train_loss", x="steps", ax=left, title="training loss")
-            x = self.bn_exp.data(self.scale).x_train[:256]
-            self.last_model.eval()
-            with torch.no_grad():
-                acts = self.last_model.hidden_activations(x)
-            for i, a in enumerate(acts):
-                right.hist(a.flatten().cpu().numpy(), bins=60, histtype="step", label=f"layer {i + 1}")
-            right.set(xlabel="hidden-layer output", ylabel="count", yscale="log", title="last run: activations")
-            right.legend(fontsize="x-small", ncol=2)
-            display(fig)
-            plt.close(fig)
-
-    def _ipython_display_(self):
-        display(self.widget)
+        if not self.histories:
+            self.output.clear_output()
+            return
+        fig, (left, right) = plots.axes(2)
+        plots.curves(self.histories, "train_loss", x="steps", ax=left, title="training loss")
+        x = self.bn_exp.data(self.scale).x_train[:256]
+        self.last_model.eval()
+        with torch.no_grad():
+            acts = self.last_model.hidden_activations(x)
+        for i, a in enumerate(acts):
+            right.hist(a.flatten().cpu().numpy(), bins=60, histtype="step", label=f"layer {i + 1}")
+        right.set(xlabel="hidden-layer output", ylabel="count", yscale="log", title="last run: activations")
+        right.legend(fontsize="x-small", ncol=2)
+        self.show(fig)
 
 
 def batchnorm_explorer(**kwargs) -> BatchNormExplorer:
@@ -331,7 +325,7 @@ def batchnorm_explorer(**kwargs) -> BatchNormExplorer:
 
 
 # Autoencoder and VAE chapters.
-class LatentExplorer:
+class LatentExplorer(_Panel):
     """Two sliders pick a point in a 2-D code space; the decoded image updates live.
 
     Decoding one point takes milliseconds, so the sliders redraw directly; nothing trains.
@@ -353,22 +347,15 @@ class LatentExplorer:
 
     def image(self):
         """The decoded image at the sliders' point, as a (1, 1, 28, 28) tensor."""
-        import torch
         return _ae.decode(self.model, torch.tensor([[self.z1.value, self.z2.value]]))
 
     def redraw(self):
-        with self.output:
-            self.output.clear_output(wait=True)
-            fig, ax = plt.subplots(figsize=(2.2, 2.2), layout="constrained")
-            _ae.show_images(self.image(), nrow=1, ax=ax, title=f"z = ({self.z1.value:.2f}, {self.z2.value:.2f})")
-            display(fig)
-            plt.close(fig)
-
-    def _ipython_display_(self):
-        display(self.widget)
+        fig, ax = plt.subplots(figsize=(2.2, 2.2), layout="constrained")
+        _ae.show_images(self.image(), nrow=1, ax=ax, title=f"z = ({self.z1.value:.2f}, {self.z2.value:.2f})")
+        self.show(fig)
 
 
-class AutoencoderTrainer:
+class AutoencoderTrainer(_Panel):
     """A model choice, a code-size slider and a beta slider, and a Train button.
 
     Each click trains one model at the active preset's scale and shows test
@@ -397,30 +384,19 @@ class AutoencoderTrainer:
         """Train one model with the current settings and show its reconstructions."""
         kind, k, beta = self.kind.value, self.code_size.value, self.beta.value
         self.status.value = f"training {kind} with code size {k}…"
-        self.train_button.disabled = True
-        try:
-            with self.output:
-                model, history = _ae_exp.train(kind, k, self.scale, seed=self.seed, beta=beta)
-        finally:
-            self.train_button.disabled = False
+        with self.busy(), self.output:
+            model, history = _ae_exp.train(kind, k, self.scale, seed=self.seed, beta=beta)
         if kind == "vae":
             self.status.value = (f"code {k}, β {beta:g}: reconstruction {history.final('test_recon'):.1f}, "
                                  f"KL {history.final('test_kl'):.1f} nats per image")
         else:
             self.status.value = f"code {k}: test squared error {history.final('test_loss'):.4f} per pixel"
         x = _ae_exp.data(self.scale).x_test[:10]
-        with self.output:
-            self.output.clear_output(wait=True)
-            fig, ax = plt.subplots(figsize=(7, 1.6), layout="constrained")
-            import torch
-            _ae.show_images(torch.cat([x, _ae.reconstruct(model, x)]), nrow=10, ax=ax,
-                            title="test digits (top) and their reconstructions (bottom)")
-            display(fig)
-            plt.close(fig)
+        fig, ax = plt.subplots(figsize=(7, 1.6), layout="constrained")
+        _ae.show_images(torch.cat([x, _ae.reconstruct(model, x)]), nrow=10, ax=ax,
+                        title="test digits (top) and their reconstructions (bottom)")
+        self.show(fig)
         return model, history
-
-    def _ipython_display_(self):
-        display(self.widget)
 
 
 def latent_explorer(model, **kwargs) -> LatentExplorer:

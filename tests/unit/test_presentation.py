@@ -97,3 +97,10 @@ def test_experiment_bad_arguments():
         bs.sgd_run(64, 0.0, 3)
     with pytest.raises(TypeError, match=r"specs\[1\] must be a lecturelib.experiments.batch_size.Run"):
         bs.run_all([bs.sgd_run(64, 0.01, 1), None])
+
+
+def test_every_widget_displays_itself_in_a_notebook():
+    # Each chapter's widget is shown by leaving it as a cell's last expression.
+    for name in ("BatchSizeExplorer", "GradientNormExplorer", "PaddingVisualizer", "BatchNormExplorer",
+                 "LatentExplorer", "AutoencoderTrainer"):
+        assert callable(getattr(getattr(widgets, name), "_ipython_display_", None)), name
