@@ -85,6 +85,22 @@ def sobol(n: int, dims: int, rng: np.random.Generator) -> np.ndarray:
         return engine.random(n)
 
 
+def decade_fractions(values, low_exp: int, high_exp: int) -> np.ndarray:
+    """The fraction of ``values`` in each decade [10**k, 10**(k+1)) for k = low_exp … high_exp - 1.
+
+    The last decade also counts values equal to 10**high_exp, so a sample on
+    [1e-4, 1] splits into exactly four shares.
+    """
+    low_exp = check_int("low_exp", low_exp)
+    high_exp = check_int("high_exp", high_exp, low=low_exp + 1)
+    values = np.asarray(values, dtype=float)
+    if values.size == 0:
+        raise ValueError("values must hold at least one number, got none")
+    edges = 10.0 ** np.arange(low_exp, high_exp + 1)
+    counts, _ = np.histogram(values, bins=edges)  # numpy's last bin is closed on the right
+    return counts / values.size
+
+
 # --- Search spaces ------------------------------------------------------------------
 
 @dataclass(frozen=True)
