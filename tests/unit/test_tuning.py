@@ -33,3 +33,15 @@ def test_every_preset_has_the_same_search_space_and_a_power_budget():
 def test_bad_input_is_rejected(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+def test_sampling_explorer_reports_the_shares_it_draws():
+    from lecturelib import widgets
+
+    e = widgets.sampling_explorer(size=4_000)
+    assert "log sampling of α on [1e-4, 1e0]" in e.status.value
+    e.scale.value = "linear"
+    values, a, b, _ = e.draw()
+    assert (a, b) == (-4, 0) and values.min() >= 1e-4 and (values >= 0.1).mean() > 0.85
+    with pytest.raises(ValueError, match=r"high_exp must be >= 0"):
+        widgets.sampling_explorer(low_exp=-1, high_exp=-1)
