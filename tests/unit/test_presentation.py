@@ -102,5 +102,5 @@ def test_experiment_bad_arguments():
 def test_every_widget_displays_itself_in_a_notebook():
     # Each chapter's widget is shown by leaving it as a cell's last expression.
     for name in ("BatchSizeExplorer", "GradientNormExplorer", "PaddingVisualizer", "BatchNormExplorer",
-                 "LatentExplorer", "AutoencoderTrainer"):
+                 "LatentExplorer", "AutoencoderTrainer", "SamplingExplorer"):
         assert callable(getattr(getattr(widgets, name), "_ipython_display_", None)), name
