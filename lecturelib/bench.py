@@ -141,7 +141,7 @@ def estimate_full(seconds_per_epoch: dict) -> float:
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--samples", type=int, default=12_800, help="training samples per loop measurement")
+    ap.add_argument("--samples", type=int, default=60_000, help="training samples per loop measurement (one epoch: shorter runs are noisy)")
     ap.add_argument("--presets", default="ci,quick", help="comma-separated presets whose chapter runs to time")
     ap.add_argument("--skip-chapter", action="store_true", help="only the loop comparison")
     args = ap.parse_args(argv)
