@@ -43,6 +43,14 @@ class GradientSamples:
         check_choice("reduction", reduction, REDUCTIONS)
         return {b: v * (b if reduction == "sum" else 1) for b, v in self.norms.items()}
 
+    def rms_norms(self, reduction: str = "mean") -> dict[int, float]:
+        """sqrt(mean ||g||²) per batch size: the measured counterpart of ``expected_sq_norm``.
+
+        Late in training a few badly fit samples dominate small batches, so the
+        mean norm sits well below the root-mean-square; the theory is about the latter.
+        """
+        return {b: float(np.sqrt(np.mean(v ** 2))) for b, v in self.norms_for(reduction).items()}
+
     def expected_sq_norm(self, reduction: str, batch_size: int) -> float:
         """The theory line: E||g_B||² for the mean, E||B g_B||² for the sum."""
         check_choice("reduction", reduction, REDUCTIONS)

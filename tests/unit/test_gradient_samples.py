@@ -110,3 +110,9 @@ def test_gradient_norm_explorer_redraws_without_a_display(samples):
         widgets.gradient_norm_explorer({"a": 1})
     with pytest.raises(ValueError, match="batch_size must be one of"):
         widgets.gradient_norm_explorer({"init": samples}, batch_size=3)
+
+
+def test_rms_norms_square_to_the_mean_squared_norm(samples):
+    rms = samples.rms_norms("sum")
+    for b in samples.batch_sizes:
+        assert rms[b] ** 2 == pytest.approx(float(np.mean((b * samples.norms[b]) ** 2)))
