@@ -65,8 +65,8 @@ def gradient_study(model, s: Scale | None = None, *, seed: int = 0) -> GradientS
     """Draw ``trials`` mini-batches of every batch size from a pool of training images."""
     s = _scale(s)
     check_int("seed", seed, low=0)
-    x, y = bs.mnist(train_limit=s.pool).x_train, bs.mnist(train_limit=s.pool).y_train
-    return sample_gradients(model, x, y, s.batch_sizes, trials=s.trials, seed=seed)
+    pool = mnist(train_limit=s.pool)
+    return sample_gradients(model, pool.x_train, pool.y_train, s.batch_sizes, trials=s.trials, seed=seed)
 
 
 def distance_runs(s: bs.Scale | None = None) -> list[bs.Run]:
