@@ -1,0 +1,211 @@
+"""The built book in a real browser: every page opens cleanly, as a reader sees it.
+
+Runs against the book `make build-ci` built (``_build/ci/_build/html``, or
+LECTURELIB_BOOK_HTML), served on 127.0.0.1, in Debian's Chromium driven by
+Playwright. CDN scripts come from local copies (tests/browser/vendor.py); any
+other request off this machine is refused and recorded.
+
+Each page is opened once; the tests below read what that visit recorded, one
+test per page and check, so a failure names both.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pytest
+
+from . import helpers, vendor
+
+PAGES = helpers.book_pages()
+CHAPTERS = [f"{nb}.html" for nb in helpers.chapter_notebooks()]
+
+# console.error lines that are no fault of the book: pydata-sphinx-theme logs
+# this on a first visit, before a light/dark choice is stored.
+BENIGN_CONSOLE = [re.compile(r"^Got invalid theme mode: \. Resetting to auto\.$")]
+
+
+@dataclass
+class Visit:
+    page: str
+    url: str
+    record: helpers.PageRecord
+    images: list = field(default_factory=list)
+    math: dict = field(default_factory=dict)
+    outputs: list = field(default_factory=list)
+    widgets: dict = field(default_factory=dict)
+    colab_links: list = field(default_factory=list)
+    sliders: list = field(default_factory=list)
+    slider_problems: list = field(default_factory=list)
+    screenshot: str = ""
+
+
+WIDGETS_JS = """
+() => ({
+  views: document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]').length,
+  rendered: Array.from(document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]'))
+      .filter(s => s.previousElementSibling && s.previousElementSibling.matches('.widget-subarea')
+                   && s.previousElementSibling.querySelector('.jupyter-widgets, .widget-box, .lm-Widget')).length,
+})
+"""
+
+WIDGETS_WAIT_JS = """
+() => {
+  const views = document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]');
+  return Array.from(views).every(s => s.previousElementSibling && s.previousElementSibling.matches('.widget-subarea')
+                                      && s.previousElementSibling.querySelector('.jupyter-widgets, .widget-box, .lm-Widget'));
+}
+"""
+
+
+def _visit(context, server, page_name: str) -> Visit:
+    page = context.new_page()
+    record = helpers.PageRecord(server.base)
+    helpers.install_routes(page, record)
+    url = server.base + page_name
+    source = (helpers.BOOK_HTML / page_name).read_text(errors="replace")
+    redirect = re.search(r'http-equiv="Refresh" content="\d+; url=([^"]+)"', source, re.I)
+    page.goto(url, wait_until="load")
+    if redirect:  # index.html: a meta refresh to the root page; check where it lands
+        target = server.base + redirect.group(1)
+        page.wait_for_url(target, wait_until="load")
+        url = target
+    page.evaluate(helpers.SETTLE_JS)
+    views = page.evaluate(WIDGETS_JS)["views"]
+    if views:
+        try:
+            page.wait_for_function(WIDGETS_WAIT_JS, timeout=15_000)
+        except Exception:  # noqa: BLE001 - what did not render is reported by test_widgets_render
+            pass
+    page.wait_for_load_state("networkidle")
+    visit = Visit(page=page_name, url=url, record=record)
+    visit.images = page.evaluate(helpers.IMAGES_JS)
+    visit.math = page.evaluate(helpers.MATH_JS)
+    visit.outputs = page.evaluate(helpers.OUTPUTS_JS)
+    visit.widgets = page.evaluate(WIDGETS_JS)
+    visit.colab_links = page.evaluate(
+        "() => Array.from(document.querySelectorAll('a[href*=\"colab.research.google.com\"]')).map(a => a.href)")
+    helpers.SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shot = helpers.SCREENSHOTS / (page_name.removesuffix(".html").replace("/", "__") + ".png")
+    page.screenshot(path=str(shot), full_page=True)
+    visit.screenshot = str(shot)
+    # Sliders last: moving them changes the page.
+    visit.sliders = page.evaluate(helpers.SLIDERS_JS)
+    visit.slider_problems = helpers.check_sliders(page)
+    page.close()
+    return visit
+
+
+@pytest.fixture(scope="session")
+def visits(browser, server, vendored):
+    """Opens each page once, on first use; later tests reuse what the visit saw."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
+    context.set_default_timeout(30_000)
+    cache: dict[str, Visit] = {}
+
+    def get(page_name: str) -> Visit:
+        if page_name not in cache:
+            cache[page_name] = _visit(context, server, page_name)
+        return cache[page_name]
+
+    yield get
+    context.close()
+
+
+def _fmt(items):
+    return "\n  " + "\n  ".join(items)
+
+
+# ---------------------------------------------------------------- the book's pages
+
+def test_every_built_page_is_checked(book_html):
+    """The pages below are the toc's plus index/genindex/search; nothing else was built."""
+    assert helpers.stray_pages() == [], "built pages the browser test does not open"
+    missing = [p for p in PAGES if not (book_html / p).is_file()]
+    assert missing == [], f"toc pages that were not built: {missing}"
+
+
+def test_every_notebook_is_a_chapter_page():
+    assert CHAPTERS, "no book/*.ipynb found"
+    assert set(CHAPTERS) <= set(PAGES), "book/*.ipynb missing from the toc"
+
+
+@pytest.mark.parametrize("page_name", PAGES)
+def test_no_javascript_errors(visits, page_name):
+    v = visits(page_name)
+    console = [c for c in v.record.console_errors if not any(b.search(c) for b in BENIGN_CONSOLE)]
+    assert v.record.page_errors == [], f"uncaught JavaScript errors on {page_name}:{_fmt(v.record.page_errors)}"
+    assert console == [], f"console errors on {page_name}:{_fmt(console)}"
+
+
+@pytest.mark.parametrize("page_name", PAGES)
+def test_every_request_loads(visits, page_name):
+    """Scripts, styles, images and fonts load: from the book or from a local CDN copy."""
+    v = visits(page_name)
+    assert v.record.failed == [], f"requests that failed on {page_name}:{_fmt(v.record.failed)}"
+    external = helpers.needed_external(v.record)
+    assert external == [], (f"{page_name} needs files from outside with no local copy "
+                            f"(add them to tests/browser/vendor.py):{_fmt(external)}")
+
+
+@pytest.mark.parametrize("page_name", PAGES)
+def test_no_error_in_cell_outputs(visits, page_name):
+    """No traceback or exception in any output. A warning or progress bar on stderr is allowed."""
+    v = visits(page_name)
+    bad = helpers.error_outputs(v.outputs)
+    assert bad == [], f"error outputs on {page_name}:{_fmt(bad)}"
+
+
+@pytest.mark.parametrize("page_name", PAGES)
+def test_every_image_loads(visits, page_name):
+    v = visits(page_name)
+    broken = [f"{i['src']} (complete={i['complete']}, {i['w']}x{i['h']})" for i in v.images if not i["w"] > 0]
+    assert broken == [], f"images that did not load on {page_name}:{_fmt(broken)}"
+
+
+@pytest.mark.parametrize("page_name", PAGES)
+def test_math_renders(visits, page_name):
+    v = visits(page_name)
+    m = v.math
+    assert m["unrendered"] == [], f"math MathJax did not typeset on {page_name}:{_fmt(m['unrendered'])}"
+    assert m["errors"] == [], f"TeX errors on {page_name}:{_fmt(m['errors'])}"
+
+
+@pytest.mark.parametrize("page_name", PAGES)
+def test_widgets_render(visits, page_name):
+    """Widget outputs saved with the notebook show as (static) widgets."""
+    v = visits(page_name)
+    assert v.widgets["rendered"] == v.widgets["views"], (
+        f"{page_name}: {v.widgets['rendered']} of {v.widgets['views']} widget views rendered")
+
+
+@pytest.mark.parametrize("page_name", CHAPTERS)
+def test_chapter_has_colab_link(visits, page_name):
+    v = visits(page_name)
+    expected = helpers.colab_url(page_name.removesuffix(".html"))
+    assert expected in v.colab_links, f"{page_name}: no launch link to {expected}; Colab links: {v.colab_links}"
+
+
+@pytest.mark.parametrize("page_name", PAGES)
+def test_static_sliders_move(visits, page_name):
+    v = visits(page_name)
+    assert v.slider_problems == [], f"static sliders on {page_name}:{_fmt(v.slider_problems)}"
+
+
+@pytest.mark.parametrize("page_name", PAGES)
+def test_screenshot_saved(visits, page_name):
+    v = visits(page_name)
+    from pathlib import Path
+    shot = Path(v.screenshot)
+    assert shot.is_file() and shot.stat().st_size > 10_000, f"{page_name}: screenshot {shot} missing or blank"
+
+
+def test_mathjax_came_from_the_local_copy(visits):
+    """At least one page has math, and MathJax typeset it from tests/browser/vendor."""
+    with_math = [p for p in PAGES if visits(p).math["math"]]
+    assert with_math, "no page has math: this test proves nothing"
+    for p in with_math:
+        v = visits(p)
+        assert v.math["containers"] >= v.math["math"] > 0
+        assert any("mathjax@3/es5/tex-mml-chtml.js" in u for u in v.record.served_locally), p
+    assert vendor.local_file("https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js").is_file()
