@@ -11,7 +11,7 @@ export LECTURELIB_DATA ?= $(CURDIR)/data
 # The course's own machines have 2 cores; a PyTorch default of more threads only adds contention.
 export PYTHONHASHSEED := 0
 
-.PHONY: book test install data unit claims nbval build-ci bench reproduce clean set-repo-url
+.PHONY: book test install data unit claims nbval build-ci browser browser-vendor bench reproduce clean set-repo-url
 
 book: install
 	@preset=$$($(PY) -c 'from lecturelib.presets import preset; print(preset())'); \
@@ -27,12 +27,28 @@ test: install
 	$(PY) -m pytest tests/claims -q
 	LECTURELIB_PRESET=ci $(PY) -m pytest --nbval-lax --nbval-current-env -q -p no:randomly book
 	$(MAKE) build-ci
+	$(MAKE) browser
 
 # The strict build: zero warnings, and a cell error fails it. Executed at `ci`
 # into its own folder so it never reuses outputs of a `make book` at another preset.
 build-ci: install
 	rm -rf _build/ci
 	LECTURELIB_PRESET=ci $(BIN)/jupyter-book build . -W -n --keep-going --path-output _build/ci
+
+# The built book in a real browser (Debian's Chromium, driven by Playwright): every
+# page opens without errors, images load, math renders, sliders move. Needs the
+# book `build-ci` made; builds it only when it is missing.
+BOOK_HTML := _build/ci/_build/html
+browser: install browser-vendor $(BOOK_HTML)/index.html
+	LECTURELIB_BOOK_HTML=$(CURDIR)/$(BOOK_HTML) $(PY) -m pytest tests/browser -q -p no:randomly
+
+$(BOOK_HTML)/index.html:
+	$(MAKE) build-ci
+
+# Local copies of the CDN scripts the pages load (MathJax, RequireJS, the widget
+# manager), from the npm registry into the git-ignored tests/browser/vendor/; once.
+browser-vendor: install
+	$(PY) tests/browser/vendor.py
 
 install: $(STAMP) data
 

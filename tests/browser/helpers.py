@@ -364,9 +364,11 @@ def check_sliders(page) -> list[str]:
         moved = page.evaluate(SLIDER_STATE_JS, s["index"])
         if moved["value"] == state["value"]:
             problems.append(f"{name}: {key} did not change the range's value")
-        elif moved["shown"] != [moved["value"]] or moved["src"] == state["src"]:
+            continue
+        if moved["shown"] != [moved["value"]] or moved["src"] == state["src"]:
             problems.append(f"{name}: after {key} to {moved['value']} frames {moved['shown']} show "
                             f"(src {'unchanged' if moved['src'] == state['src'] else 'changed'})")
+            continue
         # Then every index (or a spread of them for long sliders), set by script with input + change events.
         n = s["frames"]
         targets = list(range(n)) if n <= 40 else sorted({round(k * (n - 1) / 39) for k in range(40)})
