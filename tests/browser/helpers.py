@@ -193,14 +193,19 @@ def install_routes(page, record: PageRecord) -> None:
 
     page.route("**/*", handle)
 
+    failed_urls = set()  # a 404 is reported twice (the response, then the failed load): once is enough
+
     def on_failed(request):
         url = request.url
-        if request.resource_type in NEEDED_TYPES and (record.is_local(url) or vendor.local_file(url)):
+        if (request.resource_type in NEEDED_TYPES and url not in failed_urls
+                and (record.is_local(url) or vendor.local_file(url))):
+            failed_urls.add(url)
             record.failed.append(f"{request.resource_type} {url} ({request.failure})")
 
     def on_response(response):
         request = response.request
-        if response.status >= 400 and request.resource_type in NEEDED_TYPES:
+        if response.status >= 400 and request.resource_type in NEEDED_TYPES and response.url not in failed_urls:
+            failed_urls.add(response.url)
             record.failed.append(f"{request.resource_type} {response.url} (HTTP {response.status})")
 
     page.on("requestfailed", on_failed)
@@ -262,8 +267,8 @@ OUTPUTS_JS = """
 
 # An error shown in a cell output: a traceback or an exception line. A warning
 # (`UserWarning: ...`, a deprecation notice) or a progress bar on stderr is not one.
-ERROR_LINE = re.compile(r"^\s*(Traceback \(most recent call last\)|(\w+\.)*\w*(Error|Exception|Interrupt)\b:?)",
-                        re.M)
+ERROR_LINE = re.compile(r"^\s*(Traceback \(most recent call last\)|Exception ignored in\b|"
+                        r"(\w+\.)*\w*(Error|Exception|Interrupt):)", re.M)
 
 
 def error_outputs(outputs: list[dict]) -> list[str]:

@@ -11,7 +11,9 @@ test per page and check, so a failure names both.
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -154,6 +156,8 @@ def test_no_error_in_cell_outputs(visits, page_name):
     v = visits(page_name)
     bad = helpers.error_outputs(v.outputs)
     assert bad == [], f"error outputs on {page_name}:{_fmt(bad)}"
+    for line in helpers.stderr_warnings(v.outputs):  # shown in pytest's summary, not a failure
+        warnings.warn(f"stderr output on {page_name}: {line}", stacklevel=1)
 
 
 @pytest.mark.parametrize("page_name", PAGES)
@@ -195,7 +199,6 @@ def test_static_sliders_move(visits, page_name):
 @pytest.mark.parametrize("page_name", PAGES)
 def test_screenshot_saved(visits, page_name):
     v = visits(page_name)
-    from pathlib import Path
     shot = Path(v.screenshot)
     assert shot.is_file() and shot.stat().st_size > 10_000, f"{page_name}: screenshot {shot} missing or blank"
 
