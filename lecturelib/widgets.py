@@ -641,16 +641,3 @@ def sampling_explorer(**kwargs) -> SamplingExplorer:
     """Build the sampling explorer (see ``SamplingExplorer``)."""
     return SamplingExplorer(**kwargs)
 
-
-def _view_bundle(widget) -> dict:
-    """The MIME bundle that shows ``widget`` live, on ipywidgets 8 and on Colab's 7.7.
-
-    ipywidgets 8 returns it from ``Widget._repr_mimebundle_``; 7.x has no such method (its
-    ``_ipython_display_`` builds the same bundle and publishes it at once), so it is built here.
-    """
-    if hasattr(widget, "_repr_mimebundle_"):  # ipywidgets >= 8
-        return widget._repr_mimebundle_()
-    text = repr(widget)
-    return {"text/plain": text if len(text) <= 110 else text[:110] + "…",
-            "application/vnd.jupyter.widget-view+json": {"version_major": 2, "version_minor": 0,
-                                                         "model_id": widget.model_id}}

@@ -96,12 +96,15 @@ def test_the_check_catches_8x_only_api():
     assert not_in_7_7(W.IntSlider(description="n", style={"description_width": "90px"}).style) == []
 
 
-def test_view_bundle_shows_the_live_widget(built):
-    # ipywidgets 7.7 widgets have no _repr_mimebundle_; widgets._view_bundle works on both.
+def test_panels_display_the_live_widget(built, monkeypatch):
+    # ipywidgets 7.7 widgets have no _repr_mimebundle_, so _Panel builds the live view's bundle itself.
+    shown = []
+    monkeypatch.setattr(widgets, "display", lambda obj, raw=False: shown.append((obj, raw)))
     for name, panel in built.items():
-        bundle = widgets._view_bundle(panel.widget)
-        assert bundle[VIEW]["model_id"] == panel.widget.model_id, name
-        assert bundle["text/plain"].startswith("VBox("), name
+        panel._ipython_display_()
+        bundle, raw = shown[-1]
+        assert raw and bundle[VIEW] == {"version_major": 2, "version_minor": 0,
+                                        "model_id": panel.widget.model_id}, name
 
 
 def record_api(path=pathlib.Path(__file__).with_name("ipywidgets_7_7_1_api.json")):
