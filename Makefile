@@ -11,7 +11,7 @@ export LECTURELIB_DATA ?= $(CURDIR)/data
 # The course's own machines have 2 cores; a PyTorch default of more threads only adds contention.
 export PYTHONHASHSEED := 0
 
-.PHONY: book test install data unit claims nbval build-ci browser browser-vendor bench reproduce clean set-repo-url
+.PHONY: book test install data unit claims nbval build-ci browser browser-vendor bench reproduce clean set-repo-url colab-check colab-install
 
 book: install
 	@preset=$$($(PY) -c 'from lecturelib.presets import preset; print(preset())'); \
@@ -67,6 +67,60 @@ data:
 	   chmod -R u+w "$(LECTURELIB_DATA)/MNIST"; \
 	   echo "copied MNIST into $(LECTURELIB_DATA)/MNIST"; \
 	 fi
+
+# ---------------------------------------------------------------------------------------------
+# Colab compatibility: `make colab-check` tests the widgets with what a Colab user has, in a
+# second, git-ignored venv (.venv-colab) so the main one is untouched.
+# Pins (constraints-colab.txt): ipywidgets 7.7.1 (Colab's for years; it pulls widgetsnbextension
+# 3.6.x, and its jupyterlab_widgets>=1.0 lets pip take 3.0.x, a front-end-only package that runs
+# no kernel code), matplotlib 3.10.0 and numpy 2.0.2, Colab's pins as of 2025
+# (the newest Colab pins we could confirm; PyPI has matplotlib up to 3.11.x, which Colab does not
+# ship). Update the file when Colab moves. torch/torchvision come from constraints.txt (the
+# course machines' pair; Colab brings its own CUDA build). Python is this machine's python3
+# (3.11), not Colab's 3.12. Installed: the course package as a Colab user's setup cell installs
+# it (`pip install -e .`, no requirements.txt, so no jupyter-book), with the Colab pins as
+# constraints so pip cannot upgrade them, plus the test tools.
+# Checks, at the `ci` preset: every unit test that builds a course widget (COLAB_TESTS,
+# COLAB_K), then one chapter with widgets (COLAB_NB) under nbval in the venv's own kernel, with
+# a probe cell appended (tests/colab/with_probe.py) that fails unless the kernel is the venv's
+# and imports exactly the pinned versions, and every widget in the notebook displays a live view.
+COLAB_VENV  := .venv-colab
+COLAB_PY    := $(COLAB_VENV)/bin/python
+COLAB_STAMP := $(COLAB_VENV)/.installed
+COLAB_TOOLS := pytest nbval ipykernel hypothesis
+COLAB_TESTS := tests/unit/test_presentation.py tests/unit/test_widget_compat.py tests/unit/test_conv.py tests/unit/test_gradient_samples.py \
+               tests/unit/test_autoencoders.py tests/unit/test_tuning.py
+# The whole presentation module (plots, report, widgets) and test_widget_compat, plus, in the
+# other files, the tests whose names say they build a widget (every call of widgets.*_explorer,
+# *_visualizer, *_trainer in tests/unit is in such a test): 19 tests, about 40 s.
+COLAB_K     := test_presentation or test_widget_compat or explorer or visualizer or trainer
+COLAB_NB    := book/conv_padding.ipynb
+COLAB_OUT   := _build/colab
+# The old pins warn about their own dependencies (matplotlib 3.10.0 about pyparsing's renames,
+# ipywidgets 7.7.1 about ipykernel.comm); Colab users see none of it, so it is not shown here.
+COLAB_PYTEST_W := -W "ignore:The \`ipykernel.comm.Comm\` class has been deprecated:DeprecationWarning" \
+                  -W "ignore::DeprecationWarning:matplotlib._fontconfig_pattern" \
+                  -W "ignore::DeprecationWarning:matplotlib._mathtext"
+
+colab-check: colab-install data
+	LECTURELIB_PRESET=ci $(COLAB_PY) -m pytest -q -p no:randomly -p no:cacheprovider $(COLAB_PYTEST_W) \
+	    $(COLAB_TESTS) -k "$(COLAB_K)"
+	rm -rf $(COLAB_OUT) && mkdir -p $(COLAB_OUT)
+	$(COLAB_PY) tests/colab/with_probe.py $(COLAB_NB) $(COLAB_OUT)/$(notdir $(COLAB_NB)) \
+	    --pins constraints-colab.txt --venv $(COLAB_VENV) --report $(COLAB_OUT)/kernel.json
+	LECTURELIB_PRESET=ci $(COLAB_PY) -m pytest -q -p no:randomly -p no:cacheprovider $(COLAB_PYTEST_W) \
+	    --nbval-lax --nbval-current-env $(COLAB_OUT)/$(notdir $(COLAB_NB))
+	@echo "colab-check: the notebook kernel ran with:"; cat $(COLAB_OUT)/kernel.json
+
+colab-install: $(COLAB_STAMP)
+
+$(COLAB_STAMP): constraints-colab.txt constraints.txt pyproject.toml
+	test -x $(COLAB_PY) || python3 -m venv $(COLAB_VENV)
+	$(COLAB_PY) -m pip install -q --upgrade pip
+	$(COLAB_PY) -m pip install -q -e . $(COLAB_TOOLS) -c constraints-colab.txt -c constraints.txt
+	$(COLAB_PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (Colab pins, .venv-colab)" >/dev/null
+	$(COLAB_PY) -m pip check
+	touch $(COLAB_STAMP)
 
 bench: install
 	$(PY) -m lecturelib.bench

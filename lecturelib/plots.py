@@ -34,15 +34,19 @@ def axes(ncols: int = 1, *, width: float = 5.0, height: float = 3.6):
 
 
 def curves(histories, key: str, *, x: str = "epoch", ax=None, title: str | None = None,
-           skip_first: bool = False, percent: bool | None = None):
+           skip_first: bool = False, percent: bool | None = None, highlight: str | None = None):
     """One line per History of ``key`` against ``x`` (epoch, steps, samples or seconds).
 
     histories: a dict label -> History, or a list of Histories (labelled by their own label).
     skip_first: leave out entry 0 (before training).
     percent: show accuracies in percent (default: for keys ending in ``acc``).
+    highlight: the label of one line to draw bold; the others fade (the axes stay
+        the same, so frames that highlight different runs compare directly).
     """
     items = _items(histories)
     check_choice("x", x, X_AXES)
+    if highlight is not None:
+        check_choice("highlight", highlight, [name for name, _ in items])
     if ax is None:
         _, (ax,) = axes()
     percent = key.endswith("acc") if percent is None else percent
@@ -51,7 +55,10 @@ def curves(histories, key: str, *, x: str = "epoch", ax=None, title: str | None 
         ys = h[key]
         if skip_first:
             xs, ys = xs[1:], ys[1:]
-        ax.plot(xs, [100 * y for y in ys] if percent else ys, label=name, marker="." if len(xs) < 40 else None)
+        emphasis = {} if highlight is None else ({"linewidth": 2.6, "zorder": 3} if name == highlight
+                                                  else {"alpha": 0.25, "linewidth": 1.0})
+        ax.plot(xs, [100 * y for y in ys] if percent else ys, label=name, marker="." if len(xs) < 40 else None,
+                **emphasis)
     ax.set_xlabel(AXIS_LABELS[x])
     ax.set_ylabel(AXIS_LABELS.get(key, key) + (" (%)" if percent else ""))
     if title:

@@ -24,6 +24,7 @@ from pathlib import Path
 import torch
 
 from . import __version__
+from .environment import device_name
 from .experiments import batch_size as bs
 from .presets import PRESETS
 
@@ -33,18 +34,6 @@ SEED = 0
 def slug(label: str) -> str:
     """A file name from a run label: 'BS 64, lr 0.01' -> 'bs-64-lr-0.01'."""
     return re.sub(r"[^a-z0-9.]+", "-", label.lower().replace("→", "to").replace("×", "x")).strip("-")
-
-
-def device_name() -> str:
-    if torch.cuda.is_available():
-        return torch.cuda.get_device_name(0)
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return f"CPU: {line.split(':', 1)[1].strip()} ({os.cpu_count()} cores, {torch.get_num_threads()} torch threads)"
-    except OSError:
-        pass
-    return f"CPU: {platform.processor() or platform.machine()}"
 
 
 def git_commit() -> str:

@@ -13,17 +13,29 @@ import matplotlib.pyplot as plt
 from IPython.display import display
 
 from . import autoencoders as _ae
-from . import plots
+from . import plots, static
 from ._checks import check_choice, check_int
 from .experiments import autoencoders as _ae_exp
 from .experiments import batch_size as bs_exp
 from .presets import preset
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 BATCH_SIZES = tuple(2 ** k for k in range(0, 13))  # 1 ... 4096
 
 
 class _Panel:
-    """What every widget here shares: a ``widget`` box, an ``output`` area, a notebook display."""
+    """What every widget here shares: a ``widget`` box, an ``output`` area, a notebook display.
+
+    A panel with a kernel-free twin sets ``static_name`` (what the twin's slider
+    moves) and ``static_alt`` (what its frames show) and implements
+    ``static_frames()``. Displaying the panel then sends one output holding both
+    the live widget and the twin: Jupyter and Colab draw the live widget, the
+    book (which prefers HTML, see ``_config.yml``) draws the twin.
+    """
+
+    static_name = ""
+    static_alt = ""
+    _quiet = False  # True while the twin's frames are drawn: controls move without redrawing
 
     def show(self, fig) -> None:
         """Replace what the output area shows with ``fig``."""
@@ -41,25 +53,89 @@ class _Panel:
         finally:
             self.train_button.disabled = False
 
+    def _changed(self, _change=None):
+        if not self._quiet:
+            self.redraw()
+
+    def static_frames(self) -> list:
+        """(label, Figure) pairs for the twin; empty for a panel without one."""
+        return []
+
+    def _sweep(self, settings) -> list:
+        """Draw ``self.figure()`` once per setting and put every control back afterwards.
+
+        settings: a list of (label, {control: value}); the controls move without
+        redrawing the live output, so the twin costs one figure per frame.
+        """
+        controls = {c for _, values in settings for c in values}
+        before = {c: c.value for c in controls}
+        self._quiet = True
+        try:
+            frames = []
+            for label, values in settings:
+                for control, value in values.items():
+                    control.value = value
+                frames.append((label, self.figure()))
+        finally:
+            for control, value in before.items():
+                control.value = value
+            self._quiet = False
+        return frames
+
+    def static_html(self) -> str:
+        """The twin as HTML (see ``lecturelib.static``), or "" for a panel without one."""
+        frames = self.static_frames()
+        if not frames:
+            return ""
+        note = (f"Precomputed at preset '{preset()}': each position of this slider shows a figure drawn "
+                f"ahead of time. Run the notebook (e.g. in Colab) for the live widget.")
+        return static.slider_html(frames, name=self.static_name, alt=self.static_alt, note=note)
+
     def _ipython_display_(self):
-        display(self.widget)
+        bundle = {
+            "text/plain": f"{type(self).__name__}: run this notebook to use the live widget",
+            WIDGET_VIEW: {"version_major": 2, "version_minor": 0, "model_id": self.widget.model_id},
+        }
+        twin = self.static_html()
+        if twin:
+            bundle["text/html"] = twin
+        display(bundle, raw=True)
+
+
+def _check_runs(runs) -> dict:
+    """A copy of ``runs`` (label -> History) after checking it; {} for None."""
+    from .train import History
+    if runs is None:
+        return {}
+    if not isinstance(runs, dict):
+        raise TypeError(f"runs must be a dict of label -> History, got {type(runs).__name__}")
+    for label, h in runs.items():
+        if not isinstance(label, str) or not isinstance(h, History):
+            raise TypeError(f"runs must map str labels to History objects, got {label!r}: {type(h).__name__}")
+    return dict(runs)
 
 
 class BatchSizeExplorer(_Panel):
     """Batch size, learning rate and epochs, and a Train button.
 
     Each click trains one run at the active preset's scale and overlays its test
-    accuracy and distance from init on the runs before it. ``widget`` is the
-    ipywidgets box; the object also displays itself in a notebook.
+    accuracy and distance from init on the runs before it. ``runs`` (label ->
+    History, e.g. the chapter's own runs) are shown from the start, and the
+    book's twin steps through them. ``widget`` is the ipywidgets box; the object
+    also displays itself in a notebook.
     """
 
-    def __init__(self, *, batch_size: int = 64, lr: float = 0.01, epochs: int | None = None, seed: int = 0):
+    static_name = "run"
+    static_alt = "Test accuracy (left) and distance from the initial weights (right) per epoch, one run highlighted"
+
+    def __init__(self, *, batch_size: int = 64, lr: float = 0.01, epochs: int | None = None, seed: int = 0,
+                 runs: dict | None = None):
         self.scale = bs_exp.scale()
         epochs = self.scale.epochs if epochs is None else check_int("epochs", epochs, low=1, high=200)
         if batch_size not in BATCH_SIZES:
             raise ValueError(f"batch_size must be a power of two from 1 to 4096, got {batch_size!r}")
         self.seed = check_int("seed", seed, low=0)
-        self.histories: dict = {}
+        self.histories: dict = _check_runs(runs)
         style = {"description_width": "110px"}
         self.batch_size = W.SelectionSlider(options=BATCH_SIZES, value=batch_size,
                                             description="batch size", style=style)
@@ -77,6 +153,7 @@ class BatchSizeExplorer(_Panel):
             W.HBox([self.train_button, self.clear_button, self.status]),
             self.output,
         ])
+        self.redraw()
 
     def train(self):
         """Train one run with the current slider values and redraw."""
@@ -97,10 +174,18 @@ class BatchSizeExplorer(_Panel):
         if not self.histories:
             self.output.clear_output()
             return
+        self.show(self.figure())
+
+    def figure(self, highlight: str | None = None):
+        """Every run's test accuracy and distance from init; ``highlight`` names one to stand out."""
         fig, (left, right) = plots.axes(2)
-        plots.curves(self.histories, "test_acc", ax=left, skip_first=True, title="test accuracy")
-        plots.curves(self.histories, "dist_w", ax=right, title="distance from the initial weights")
-        self.show(fig)
+        plots.curves(self.histories, "test_acc", ax=left, skip_first=True, title="test accuracy", highlight=highlight)
+        plots.curves(self.histories, "dist_w", ax=right, title="distance from the initial weights",
+                     highlight=highlight)
+        return fig
+
+    def static_frames(self) -> list:
+        return [(label, self.figure(highlight=label)) for label in self.histories]
 
 
 def batch_size_explorer(**kwargs) -> BatchSizeExplorer:
@@ -133,7 +218,7 @@ class GradientNormExplorer(_Panel):
         self.regime = W.Dropdown(options=list(samples), value=list(samples)[0], description="weights")
         self.output = W.Output()
         for control in (self.batch_size, self.reduction, self.regime):
-            control.observe(lambda _: self.redraw(), names="value")
+            control.observe(self._changed, names="value")
         self.widget = W.VBox([W.HBox([self.batch_size, self.reduction, self.regime]), self.output])
         self.redraw()
 
@@ -151,6 +236,12 @@ class GradientNormExplorer(_Panel):
 
     def redraw(self):
         self.show(self.figure())
+
+    static_name = "batch size"
+    static_alt = "Histogram of mini-batch gradient norms over many random batches, with the theory's value dashed"
+
+    def static_frames(self) -> list:
+        return self._sweep([(str(b), {self.batch_size: b}) for b in self.batch_size.options])
 
 
 def gradient_norm_explorer(samples: dict, **kwargs) -> GradientNormExplorer:
@@ -191,9 +282,9 @@ class PaddingVisualizer(_Panel):
         self.output = W.Output()
         self.checks = 0
         for control in (self.dims, self.input_size, self.kernel_size, self.stride, self.dilation, self.mode):
-            control.observe(lambda _: self.redraw(reset_step=True), names="value")
+            control.observe(lambda _: None if self._quiet else self.redraw(reset_step=True), names="value")
         self._moving_step = False
-        self.step.observe(lambda _: None if self._moving_step else self.redraw(), names="value")
+        self.step.observe(lambda _: None if self._moving_step or self._quiet else self.redraw(), names="value")
         self.widget = W.VBox([
             self.dims,
             W.HBox([self.input_size, self.kernel_size, self.stride]),
@@ -241,10 +332,30 @@ class PaddingVisualizer(_Panel):
                                           ndim=1 if self.dims.value == "1-D" else 2)
         self.status.value = (f"padding (left, right) per dimension: {pads}; output size {ours} "
                              f"(lecturelib) = {theirs} (torch.nn.functional), check #{self.checks}")
-        fig, ax = plt.subplots(figsize=(8, 3 if self.dims.value == "1-D" else 4.5))
-        self._conv.draw(**cfg, step=self.step.value, ax=ax)
+        fig = self.figure()
         self.show(fig)
         return fig
+
+    def figure(self):
+        """The padded input, the kernel at the step slider's output and the output grid."""
+        fig, ax = plt.subplots(figsize=(8, 3 if self.dims.value == "1-D" else 4.5))
+        self._conv.draw(**self.config(), step=self.step.value, ax=ax)
+        return fig
+
+    static_name = "padding"
+    static_alt = "The input with its padding cells, the kernel's first position and the output grid"
+
+    def static_frames(self) -> list:
+        # Every mode at the current sizes, each at output 0 (an index every mode has).
+        modes = [m for m in self._conv.MODES if self._fits(m)]
+        return self._sweep([(m, {self.mode: m, self.step: 0}) for m in modes])
+
+    def _fits(self, mode: str) -> bool:
+        try:
+            self._conv.output_size(**{**self.config(), "padding": mode})
+        except ValueError:
+            return False
+        return True
 
 
 def padding_visualizer(**kwargs) -> PaddingVisualizer:
@@ -257,17 +368,22 @@ class BatchNormExplorer(_Panel):
 
     Each click trains the chapter's MLP at the active preset's scale and shows
     its training-loss curve beside the runs before it, and a histogram of every
-    hidden layer's outputs on one batch after training.
+    hidden layer's outputs on one batch after training. ``runs`` (label ->
+    History, e.g. the chapter's learning-rate sweep) are shown from the start,
+    and the book's twin steps through them.
     """
 
-    def __init__(self, *, depth: int = 6, lr: float = 0.1, seed: int = 0):
+    static_name = "run"
+    static_alt = "Training loss against steps for every run, one run highlighted, and the test accuracy of each"
+
+    def __init__(self, *, depth: int = 6, lr: float = 0.1, seed: int = 0, runs: dict | None = None):
         from .experiments import batchnorm as bn_exp
 
         self.bn_exp = bn_exp
         self.scale = bn_exp.scale()
         self.seed = check_int("seed", seed, low=0)
         depth = check_int("depth", depth, low=1, high=30)
-        self.histories: dict = {}
+        self.histories: dict = _check_runs(runs)
         self.last_model = None
         style = {"description_width": "110px"}
         self.norm = W.ToggleButtons(options=["BN on", "BN off"], value="BN on", description="BatchNorm")
@@ -282,6 +398,7 @@ class BatchNormExplorer(_Panel):
         self.clear_button.on_click(lambda _: self.clear())
         self.widget = W.VBox([W.HBox([self.norm, self.depth, self.lr]),
                               W.HBox([self.train_button, self.clear_button, self.status]), self.output])
+        self.redraw()
 
     def train(self):
         """Train one run with the current settings and redraw."""
@@ -306,8 +423,15 @@ class BatchNormExplorer(_Panel):
         if not self.histories:
             self.output.clear_output()
             return
+        self.show(self.figure())
+
+    def figure(self, highlight: str | None = None):
+        """Training-loss curves; beside them the last trained model's activations, or each run's accuracy."""
         fig, (left, right) = plots.axes(2)
-        plots.curves(self.histories, "train_loss", x="steps", ax=left, title="training loss")
+        plots.curves(self.histories, "train_loss", x="steps", ax=left, title="training loss", highlight=highlight)
+        if self.last_model is None or highlight is not None:
+            plots.final_bars(self.histories, "test_acc", ax=right, title="test accuracy")
+            return fig
         x = self.bn_exp.data(self.scale).x_train[:256]
         self.last_model.eval()
         with torch.no_grad():
@@ -316,7 +440,10 @@ class BatchNormExplorer(_Panel):
             right.hist(a.flatten().cpu().numpy(), bins=60, histtype="step", label=f"layer {i + 1}")
         right.set(xlabel="hidden-layer output", ylabel="count", yscale="log", title="last run: activations")
         right.legend(fontsize="x-small", ncol=2)
-        self.show(fig)
+        return fig
+
+    def static_frames(self) -> list:
+        return [(label, self.figure(highlight=label)) for label in self.histories]
 
 
 def batchnorm_explorer(**kwargs) -> BatchNormExplorer:
@@ -341,7 +468,7 @@ class LatentExplorer(_Panel):
         self.z2 = W.FloatSlider(value=0.0, min=-limit, max=limit, step=0.05, description="code 2")
         self.output = W.Output()
         for slider in (self.z1, self.z2):
-            slider.observe(lambda _: self.redraw(), names="value")
+            slider.observe(self._changed, names="value")
         self.widget = W.VBox([W.HBox([self.z1, self.z2]), self.output])
         self.redraw()
 
@@ -350,24 +477,44 @@ class LatentExplorer(_Panel):
         return _ae.decode(self.model, torch.tensor([[self.z1.value, self.z2.value]]))
 
     def redraw(self):
+        self.show(self.figure())
+
+    def figure(self):
         fig, ax = plt.subplots(figsize=(2.2, 2.2), layout="constrained")
         _ae.show_images(self.image(), nrow=1, ax=ax, title=f"z = ({self.z1.value:.2f}, {self.z2.value:.2f})")
-        self.show(fig)
+        return fig
+
+    static_name = "code 1"
+    static_alt = "The digit the decoder draws at this point of the 2-D code space (code 2 held at 0)"
+
+    def static_frames(self) -> list:
+        limit = self.z1.max
+        points = [round(-limit + 2 * limit * i / 12, 2) for i in range(13)]
+        return self._sweep([(f"{z:+.2f}", {self.z1: z, self.z2: 0.0}) for z in points])
 
 
 class AutoencoderTrainer(_Panel):
     """A model choice, a code-size slider and a beta slider, and a Train button.
 
     Each click trains one model at the active preset's scale and shows test
-    reconstructions next to the originals, with the final losses.
+    reconstructions next to the originals, with the final losses. ``models``
+    (label -> trained autoencoder, e.g. the chapter's code-size sweep) give
+    the book's twin its frames.
     """
 
-    def __init__(self, *, kind: str = "vae", code_size: int = 8, beta: float = 1.0, seed: int = 0):
+    static_alt = "Ten test digits (top row) and the model's reconstructions of them (bottom row)"
+
+    def __init__(self, *, kind: str = "vae", code_size: int = 8, beta: float = 1.0, seed: int = 0,
+                 models: dict | None = None, models_name: str = "model"):
         from ._checks import check_choice, check_float
         check_choice("kind", kind, ("mlp", "vae"))
         code_size = check_int("code_size", code_size, low=1, high=64)
         beta = check_float("beta", beta, low=0.0, high=10.0)
         self.seed = check_int("seed", seed, low=0)
+        if models is not None and not isinstance(models, dict):
+            raise TypeError(f"models must be a dict of label -> trained autoencoder, got {type(models).__name__}")
+        self.models = {str(label): _ae._check_model(f"models[{label!r}]", m) for label, m in (models or {}).items()}
+        self.static_name = models_name
         self.scale = _ae_exp.scale()
         style = {"description_width": "90px"}
         self.kind = W.ToggleButtons(options=[("autoencoder", "mlp"), ("VAE", "vae")], value=kind)
@@ -391,12 +538,18 @@ class AutoencoderTrainer(_Panel):
                                  f"KL {history.final('test_kl'):.1f} nats per image")
         else:
             self.status.value = f"code {k}: test squared error {history.final('test_loss'):.4f} per pixel"
+        self.show(self.figure(model))
+        return model, history
+
+    def figure(self, model, title: str = "test digits (top) and their reconstructions (bottom)"):
         x = _ae_exp.data(self.scale).x_test[:10]
         fig, ax = plt.subplots(figsize=(7, 1.6), layout="constrained")
-        _ae.show_images(torch.cat([x, _ae.reconstruct(model, x)]), nrow=10, ax=ax,
-                        title="test digits (top) and their reconstructions (bottom)")
-        self.show(fig)
-        return model, history
+        _ae.show_images(torch.cat([x, _ae.reconstruct(model, x)]), nrow=10, ax=ax, title=title)
+        return fig
+
+    def static_frames(self) -> list:
+        return [(label, self.figure(model, title=f"{self.static_name} {label}: test digits and reconstructions"))
+                for label, model in self.models.items()]
 
 
 def latent_explorer(model, **kwargs) -> LatentExplorer:
@@ -436,7 +589,7 @@ class SamplingExplorer(_Panel):
         self.status = W.Label()
         self.output = W.Output()
         for w in (self.variable, self.exponents, self.scale, self.size):
-            w.observe(lambda _: self.redraw(), names="value")
+            w.observe(self._changed, names="value")
         self.widget = W.VBox([W.HBox([self.variable, self.scale]), W.HBox([self.exponents, self.size]),
                               self.status, self.output])
         self.redraw()
@@ -464,12 +617,27 @@ class SamplingExplorer(_Panel):
         shares = self.sampling.decade_fractions(values, a, b)
         self.status.value = (f"{self.scale.value} sampling of {name} on [1e{a}, 1e{b}]: "
                              f"{100 * shares[-1]:.1f} % in the top decade, {100 * shares[0]:.1f} % in the bottom one")
+        self.show(self.figure())
+
+    def figure(self):
+        values, a, b, name = self.draw()
+        shares = self.sampling.decade_fractions(values, a, b)
         fig, (ax,) = plots.axes(1, width=6.5, height=3.2)
         ax.bar([f"[1e{k}, 1e{k + 1})" for k in range(a, b)], 100 * shares, color="tab:blue", alpha=0.8)
-        ax.set(xlabel=f"decade of {name}", ylabel="share of samples (%)", ylim=(0, 100))
-        self.show(fig)
+        ax.set(xlabel=f"decade of {name}", ylabel="share of samples (%)", ylim=(0, 100),
+               title=f"{self.scale.value} sampling of {name} on [1e{a}, 1e{b}]")
+        return fig
+
+    static_name = "sampling, range"
+    static_alt = "Share of the samples that fall in each decade of the range"
+
+    def static_frames(self) -> list:
+        # Linear then log sampling over ranges of one to four decades: the contrast is the chapter's point.
+        return self._sweep([(f"{scale}, [1e{a}, 1]", {self.scale: scale, self.exponents: (a, 0)})
+                            for scale in ("linear", "log") for a in (-1, -2, -3, -4)])
 
 
 def sampling_explorer(**kwargs) -> SamplingExplorer:
     """Build the sampling explorer (see ``SamplingExplorer``)."""
     return SamplingExplorer(**kwargs)
+

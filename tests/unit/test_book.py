@@ -36,3 +36,68 @@ def test_first_code_cell_is_the_hidden_colab_setup(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_is_in_the_toc(path):
     assert f"book/{path.stem}" in (ROOT / "_toc.yml").read_text()
+
+
+# --- alt text for figures ---------------------------------------------------------------
+# myst-nb gives every image output of a code cell the alt text in the cell's metadata
+# ("mystnb": {"image": {"alt": ...}}). A cell draws a matplotlib figure when its source
+# calls one of the figure functions below; nothing else in lecturelib draws (plots.py,
+# autoencoders.show_images/show_codes and conv.draw are its only figure code outside the
+# widgets, and the experiments modules draw nothing):
+#   - lecturelib.plots: axes (new figure), curves and final_bars (new figure without ax=);
+#   - lecturelib.autoencoders (imported as ae): show_images, show_codes;
+#   - lecturelib.conv: draw;
+#   - pyplot: plt.subplots / plt.subplot / plt.figure and its drawing functions;
+#   - a drawing method on any axes object (ax.plot, left.semilogx, a1.semilogy, ...).
+# Widget cells (widgets.xxx(...)) are exempt: the book shows their static twin, whose
+# frames carry the alt text given in lecturelib.widgets.
+_DRAWING = ("plot|scatter|bar|barh|hist|imshow|matshow|errorbar|semilogx|semilogy|loglog"
+            "|pcolormesh|contourf?|fill_between")
+FIGURE_CALL = re.compile(
+    rf"\b(?:plots\.(?:axes|curves|final_bars)|ae\.show_(?:images|codes)|conv\.draw"
+    rf"|plt\.(?:subplots?|figure|{_DRAWING}))\s*\("
+    rf"|\.(?:{_DRAWING})\s*\(")
+WIDGET_CALL = re.compile(r"\bwidgets\.\w+\s*\(")
+
+
+def _code_cells(path):
+    nb = json.loads(path.read_text())
+    for index, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] == "code":
+            yield index, "".join(cell["source"]), cell["metadata"]
+
+
+def _alt(metadata):
+    return metadata.get("mystnb", {}).get("image", {}).get("alt")
+
+
+def test_figure_regex_finds_the_book_figures():
+    """The regex is not vacuous: it finds figure cells, and never a widget cell."""
+    found = 0
+    for path in NOTEBOOKS:
+        for index, source, _ in _code_cells(path):
+            if FIGURE_CALL.search(source):
+                found += 1
+                assert not WIDGET_CALL.search(source), f"{path.name} cell {index} mixes a figure and a widget"
+    assert found >= 30
+    assert FIGURE_CALL.search("fig, (left, right) = plots.axes(2)")
+    assert FIGURE_CALL.search("ax = ae.show_images(x, nrow=10)")
+    assert FIGURE_CALL.search("a1.semilogy(range(3), s, 'o-')")
+    assert not FIGURE_CALL.search("import matplotlib.pyplot as plt\ntable(['a'], [[1]])")
+    assert not FIGURE_CALL.search("explorer = widgets.batch_size_explorer(runs=runs)\nexplorer")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_figure_cell_has_alt_text(path):
+    missing = [index for index, source, metadata in _code_cells(path)
+               if FIGURE_CALL.search(source) and not WIDGET_CALL.search(source)
+               and not (isinstance(_alt(metadata), str) and _alt(metadata).strip())]
+    assert not missing, f"{path.name}: code cells {missing} draw a figure but have no mystnb.image.alt"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_alt_text_only_on_figure_cells(path):
+    """An alt text on a cell that draws nothing is stale (its figure moved or went away)."""
+    stray = [index for index, source, metadata in _code_cells(path)
+             if _alt(metadata) is not None and not FIGURE_CALL.search(source)]
+    assert not stray, f"{path.name}: code cells {stray} have mystnb.image.alt but draw no figure"
