@@ -244,6 +244,7 @@ async () => {
 IMAGES_JS = """
 () => Array.from(document.images).map(img => ({
   src: img.currentSrc || img.src, complete: img.complete, w: img.naturalWidth, h: img.naturalHeight,
+  alt: (img.getAttribute('alt') || '').trim(), inOutput: img.closest('.cell_output') !== null,
 }))
 """
 

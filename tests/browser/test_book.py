@@ -168,6 +168,14 @@ def test_every_image_loads(visits, page_name):
 
 
 @pytest.mark.parametrize("page_name", PAGES)
+def test_every_figure_has_alt_text(visits, page_name):
+    # Figures in cell outputs get theirs from the cell's mystnb.image.alt, slider frames from lecturelib.static.
+    v = visits(page_name)
+    bare = [i["src"][:80] for i in v.images if i["inOutput"] and not i["alt"]]
+    assert bare == [], f"figures without alt text on {page_name}:{_fmt(bare)}"
+
+
+@pytest.mark.parametrize("page_name", PAGES)
 def test_math_renders(visits, page_name):
     v = visits(page_name)
     m = v.math
