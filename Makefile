@@ -89,11 +89,12 @@ COLAB_PY    := $(COLAB_VENV)/bin/python
 COLAB_STAMP := $(COLAB_VENV)/.installed
 COLAB_TOOLS := pytest nbval ipykernel hypothesis
 COLAB_TESTS := tests/unit/test_presentation.py tests/unit/test_widget_compat.py tests/unit/test_conv.py tests/unit/test_gradient_samples.py \
-               tests/unit/test_autoencoders.py tests/unit/test_tuning.py
-# The whole presentation module (plots, report, widgets) and test_widget_compat, plus, in the
+               tests/unit/test_autoencoders.py tests/unit/test_tuning.py tests/unit/test_static.py
+# The whole presentation module (plots, report, widgets), test_widget_compat and the static twins
+# (test_static: every panel's display bundle and frames), plus, in the
 # other files, the tests whose names say they build a widget (every call of widgets.*_explorer,
 # *_visualizer, *_trainer in tests/unit is in such a test): 19 tests, about 40 s.
-COLAB_K     := test_presentation or test_widget_compat or explorer or visualizer or trainer
+COLAB_K     := test_presentation or test_widget_compat or test_static or explorer or visualizer or trainer
 COLAB_NB    := book/conv_padding.ipynb
 COLAB_OUT   := _build/colab
 # The old pins warn about their own dependencies (matplotlib 3.10.0 about pyparsing's renames,
