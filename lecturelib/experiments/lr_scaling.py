@@ -65,12 +65,12 @@ class Scale:
 POW2 = tuple(2 ** k for k in range(4, 13))    # 16 ... 4096
 SCALES = {
     "ci": Scale(train=4_000, test=2_000, hidden=64, epochs=3, batch_sizes=(16, 64, 256, 1024),
-                sgd_lrs=(0.05, 0.1, 0.2, 0.4, 0.8), adam_lrs=(5e-4, 1e-3, 2e-3, 4e-3, 8e-3),
+                sgd_lrs=(0.05, 0.1, 0.2, 0.4, 0.8), adam_lrs=(1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2),
                 warmup_fraction=0.2, target=0.85, target_batch_sizes=(16, 32, 64, 128, 256, 512, 1024),
                 max_steps=500, target_eval=2_000, noise_pool=1_024, convex_train=4_000,
                 convex_batch_sizes=(4, 16, 64, 256, 1024), convex_epochs=3, convex_steps=1_000),
     "quick": Scale(train=None, test=None, hidden=64, epochs=1, batch_sizes=(16, 64, 256, 1024, 4096),
-                   sgd_lrs=(0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6), adam_lrs=(2.5e-4, 5e-4, 1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2),
+                   sgd_lrs=(0.025, 0.05, 0.1, 0.2, 0.4, 0.8), adam_lrs=(5e-4, 1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2, 3.2e-2),
                    warmup_fraction=0.2, target=0.95, target_batch_sizes=POW2,
                    max_steps=2_000, target_eval=5_000, noise_pool=4_096, convex_train=10_000,
                    convex_batch_sizes=(4, 16, 64, 256, 1024, 4096), convex_epochs=3, convex_steps=2_000),
@@ -241,20 +241,35 @@ def linear_rule_breaks(best: dict, *, tolerance: float = 2.0) -> int | None:
     return last if last != int(b[0]) else None
 
 
-def ridge(g: Grid) -> dict[str, object]:
+def ridge(g: Grid, *, upto: int | None = None) -> dict[str, object]:
     """LR3: the best accuracy of every row (the ridge) against the accuracies at one fixed lr.
 
-    The fixed lr is the column with the highest mean accuracy over batch sizes, the best one
-    could do without re-tuning. Spreads are max - min over batch sizes.
+    The fixed lr is the column with the highest mean accuracy over the batch sizes compared,
+    the best one could do without re-tuning. Spreads are max - min over batch sizes.
+    upto: compare only batch sizes <= upto (default: all).
     """
     check_type("g", g, Grid, "a lecturelib.experiments.lr_scaling.Grid")
-    ridge_acc = g.acc.max(axis=1)
-    j = int(np.argmax(g.acc.mean(axis=0)))
-    fixed = g.acc[:, j]
-    return {"ridge": dict(zip(g.batch_sizes, ridge_acc.tolist())), "fixed_lr": g.lrs[j],
-            "fixed": dict(zip(g.batch_sizes, fixed.tolist())),
+    rows = [i for i, b in enumerate(g.batch_sizes) if upto is None or b <= upto]
+    if upto is not None:
+        check_int("upto", upto, low=1)
+        if len(rows) < 2:
+            raise ValueError(f"upto must leave at least 2 batch sizes of {g.batch_sizes}, got {upto}")
+    acc = g.acc[rows]
+    sizes = [g.batch_sizes[i] for i in rows]
+    ridge_acc = acc.max(axis=1)
+    j = int(np.argmax(acc.mean(axis=0)))
+    fixed = acc[:, j]
+    return {"ridge": dict(zip(sizes, ridge_acc.tolist())), "fixed_lr": g.lrs[j],
+            "fixed": dict(zip(sizes, fixed.tolist())),
             "ridge_spread": float(ridge_acc.max() - ridge_acc.min()),
             "fixed_spread": float(fixed.max() - fixed.min())}
+
+
+def rising_part(best: dict) -> list[int]:
+    """The batch sizes up to the one with the largest best lr (where the ridge stops climbing)."""
+    b, lr = _best_arrays(best, None)
+    peak = int(np.argmax(lr))
+    return [int(x) for x in b[:peak + 1]]
 
 
 def interpolate_lr(best: dict, batch_size: int) -> float:
@@ -268,22 +283,24 @@ def interpolate_lr(best: dict, batch_size: int) -> float:
 # --- BS12: steps to a target accuracy ------------------------------------------------
 
 class TargetReached(Exception):
-    """Raised by ``TargetProbe`` to end a run the step the target is reached."""
+    """Raised by ``TargetProbe`` to end a run: the target is reached, or the run diverged."""
 
 
 class TargetProbe:
     """Checks the test accuracy at steps 1, 2, 3, ... growing by 10 % at a time and stops the
-    run (raises ``TargetReached``) when it first reaches ``target``.
+    run (raises ``TargetReached``) when it first reaches ``target``, or gives up (``hit`` stays
+    None) when the run has diverged: accuracy at chance (below 0.15) after step ``patience``.
 
     ``seconds`` is the training time so far, without the probe's own evaluations or fit's.
     """
 
     name = "target"
 
-    def __init__(self, x: torch.Tensor, y: torch.Tensor, target: float, *, ratio: float = 1.1):
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, target: float, *, ratio: float = 1.1, patience: int = 30):
         self.x, self.y = x, y
         self.target = check_float("target", target, low=0.0, high=1.0)
         self.ratio = check_float("ratio", ratio, low=1.0, low_open=True)
+        self.patience = check_int("patience", patience, low=1)
         self.curve: list[tuple[int, float]] = []
         self.hit: int | None = None
         self.seconds = 0.0
@@ -305,6 +322,8 @@ class TargetProbe:
             self.curve.append((steps, acc))
             if acc >= self.target:
                 self.hit = steps
+                raise TargetReached
+            if not acc >= 0.15 and steps >= self.patience:   # diverged (NaN logits give 0 too)
                 raise TargetReached
             self._next = max(steps + 1, math.ceil(steps * self.ratio))
         self._t = time.perf_counter()

@@ -99,3 +99,11 @@ def test_explorer_builds_and_draws_static_frames_without_training():
 def test_convex_optimum_has_a_vanishing_gradient():
     opt = L.convex_optimum(L.scale("ci"))
     assert opt["grad_norm"] < 1e-5 and opt["params"][0].shape == (10, 49)
+
+
+def test_ridge_upto_and_rising_part():
+    r = L.ridge(small_grid(), upto=32)
+    assert list(r["ridge"]) == [16, 32] and r["ridge_spread"] == pytest.approx(0.01)
+    with pytest.raises(ValueError, match=r"upto must leave at least 2 batch sizes"):
+        L.ridge(small_grid(), upto=16)
+    assert L.rising_part({16: 0.1, 64: 0.3, 256: 0.2}) == [16, 64]
