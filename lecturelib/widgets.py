@@ -560,13 +560,13 @@ class LRScalingExplorer(_Panel):
                 h = self.lr_exp.run(s, self.grid.optimizer, b, lr, warmup=self.grid.warmup, seed=self.seed)
                 runs[f"{name}: lr {lr:.3g}"] = h
         self.histories[b] = runs
-        self.status.value = "; ".join(f"{k} → {100 * h.final('test_acc'):.2f} %" for k, h in runs.items())
-        self.redraw()
+        self.redraw(status=False)
+        self.status.value = f"B = {b}: " + "; ".join(f"{k} → {100 * h.final('test_acc'):.2f} %" for k, h in runs.items())
         return runs
 
-    def redraw(self):
+    def redraw(self, status: bool = True):
         b = self.batch_size.value
-        if not self.status.value.startswith("training"):
+        if status:
             lrs = self.lrs(b)
             self.status.value = (f"B = {b}: linear rule lr {lrs['linear rule']:.3g}, grid's best lr "
                                  f"{lrs[GRID_BEST]:.3g}; press Train to train both")

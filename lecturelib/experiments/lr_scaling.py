@@ -54,6 +54,7 @@ class Scale:
     target: float                  # BS12: the test accuracy to reach
     target_batch_sizes: tuple[int, ...]
     max_steps: int                 # BS12: give up after this many steps
+    max_samples: int               # BS12: ... or after this many samples
     target_eval: int               # BS12: test images the target is checked on
     noise_pool: int                # training images the noise scale is estimated from
     convex_train: int              # BS13: training images of the convex problem
@@ -67,17 +68,17 @@ SCALES = {
     "ci": Scale(train=4_000, test=2_000, hidden=64, epochs=3, batch_sizes=(16, 64, 256, 1024),
                 sgd_lrs=(0.05, 0.1, 0.2, 0.4, 0.8), adam_lrs=(1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2),
                 warmup_fraction=0.2, target=0.85, target_batch_sizes=(16, 32, 64, 128, 256, 512, 1024),
-                max_steps=500, target_eval=2_000, noise_pool=1_024, convex_train=4_000,
+                max_steps=500, max_samples=200_000, target_eval=2_000, noise_pool=1_024, convex_train=4_000,
                 convex_batch_sizes=(4, 16, 64, 256, 1024), convex_epochs=3, convex_steps=1_000),
     "quick": Scale(train=None, test=None, hidden=64, epochs=1, batch_sizes=(16, 64, 256, 1024, 4096),
                    sgd_lrs=(0.025, 0.05, 0.1, 0.2, 0.4, 0.8), adam_lrs=(5e-4, 1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2, 3.2e-2),
                    warmup_fraction=0.2, target=0.95, target_batch_sizes=POW2,
-                   max_steps=2_000, target_eval=5_000, noise_pool=4_096, convex_train=10_000,
+                   max_steps=6_000, max_samples=3_000_000, target_eval=5_000, noise_pool=4_096, convex_train=10_000,
                    convex_batch_sizes=(4, 16, 64, 256, 1024, 4096), convex_epochs=3, convex_steps=2_000),
     "full": Scale(train=None, test=None, hidden=256, epochs=5, batch_sizes=POW2,
                   sgd_lrs=tuple(0.0125 * 2 ** k for k in range(10)), adam_lrs=tuple(1.25e-4 * 2 ** k for k in range(9)),
                   warmup_fraction=0.1, target=0.97, target_batch_sizes=POW2,
-                  max_steps=10_000, target_eval=10_000, noise_pool=8_192, convex_train=60_000,
+                  max_steps=20_000, max_samples=20_000_000, target_eval=10_000, noise_pool=8_192, convex_train=60_000,
                   convex_batch_sizes=(4, 16, 64, 256, 1024, 4096), convex_epochs=5, convex_steps=5_000),
 }
 
@@ -296,11 +297,13 @@ class TargetProbe:
 
     name = "target"
 
-    def __init__(self, x: torch.Tensor, y: torch.Tensor, target: float, *, ratio: float = 1.1, patience: int = 30):
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, target: float, *, ratio: float = 1.1, patience: int = 30,
+                 max_steps: int | None = None):
         self.x, self.y = x, y
         self.target = check_float("target", target, low=0.0, high=1.0)
         self.ratio = check_float("ratio", ratio, low=1.0, low_open=True)
         self.patience = check_int("patience", patience, low=1)
+        self.max_steps = None if max_steps is None else check_int("max_steps", max_steps, low=1)
         self.curve: list[tuple[int, float]] = []
         self.hit: int | None = None
         self.seconds = 0.0
@@ -325,6 +328,8 @@ class TargetProbe:
                 raise TargetReached
             if not acc >= 0.15 and steps >= self.patience:   # diverged (NaN logits give 0 too)
                 raise TargetReached
+        if self.max_steps is not None and steps >= self.max_steps:
+            raise TargetReached                              # out of budget: hit stays None
             self._next = max(steps + 1, math.ceil(steps * self.ratio))
         self._t = time.perf_counter()
 
@@ -347,9 +352,19 @@ _TARGETS: dict = {}
 _TARGET_MODELS: dict = {}
 
 
-def steps_to_target(s: Scale | None = None, *, seed: int = 0, factors=(0.5, 1.0, 2.0)) -> dict[int, TargetRun]:
-    """BS12: for each batch size, train at lr x factor for each factor around the SGD grid's
-    (interpolated) best lr until the test accuracy reaches ``s.target``; keep the fewest steps."""
+def ridge_lr(best: dict, batch_size: int) -> float:
+    """The lr to start from at ``batch_size`` when counting steps: the grid's best lr interpolated
+    in log-log, never lower than at a smaller batch size (beyond the ridge's peak the grid's best
+    lr drops only because the epoch budget leaves a large batch too few steps)."""
+    batch_size = check_int("batch_size", batch_size, low=1)
+    b, _ = _best_arrays(best, None)
+    return max(interpolate_lr(best, min(int(x), batch_size)) for x in b)
+
+
+def steps_to_target(s: Scale | None = None, *, seed: int = 0, factors=(1.0, 2.0, 0.5)) -> dict[int, TargetRun]:
+    """BS12: for each batch size, train at lr x factor for each factor around ``ridge_lr`` of the
+    SGD grid until the test accuracy reaches ``s.target``; keep the fewest steps. A run gives up
+    after ``s.max_steps`` steps, ``s.max_samples`` samples, or the fewest steps found so far."""
     s = _scale(s)
     seed = check_int("seed", seed, low=0)
     factors = tuple(check_float(f"factors[{i}]", f, low=0.0, low_open=True) for i, f in enumerate(factors))
@@ -362,18 +377,19 @@ def steps_to_target(s: Scale | None = None, *, seed: int = 0, factors=(0.5, 1.0,
     n = len(d.x_train)
     out = {}
     for b in s.target_batch_sizes:
-        base = interpolate_lr(best, b)
+        base = ridge_lr(best, b)
         tried, best_run = {}, None
         for f in factors:
             lr = base * f
+            cap = min(s.max_steps, max(1, s.max_samples // b), best_run.steps if best_run else s.max_steps)
             m = model(s, seed=seed)
-            probe = TargetProbe(x_eval, y_eval, s.target)
+            probe = TargetProbe(x_eval, y_eval, s.target, max_steps=cap)
             try:
-                fit(m, d, lr=lr, batch_size=b, epochs=math.ceil(s.max_steps * b / n), seed=seed,
+                fit(m, d, lr=lr, batch_size=b, epochs=math.ceil(cap * b / n), seed=seed,
                     train_eval_limit=1, probes=[probe])
             except TargetReached:
                 pass
-            steps = probe.hit if probe.hit is not None and probe.hit <= s.max_steps else None
+            steps = probe.hit if probe.hit is not None and probe.hit <= cap else None
             tried[lr] = steps
             if steps is not None and (best_run is None or steps < best_run.steps):
                 best_run = TargetRun(b, lr, steps, probe.seconds)

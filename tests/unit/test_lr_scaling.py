@@ -107,3 +107,22 @@ def test_ridge_upto_and_rising_part():
     with pytest.raises(ValueError, match=r"upto must leave at least 2 batch sizes"):
         L.ridge(small_grid(), upto=16)
     assert L.rising_part({16: 0.1, 64: 0.3, 256: 0.2}) == [16, 64]
+
+
+def test_explorer_train_button_trains_both_rates_at_ci(monkeypatch):
+    from lecturelib import widgets
+
+    monkeypatch.setenv("LECTURELIB_PRESET", "ci")
+    e = widgets.lr_scaling_explorer(small_grid(), batch_size=32)
+    e.train_button.click()
+    assert list(e.histories) == [32] and len(e.histories[32]) == 2
+    assert e.status.value.startswith("B = 32: linear rule") and not e.train_button.disabled
+    assert len(e.figure(32).axes) >= 2    # the trained curves are drawn beside the grid's row
+
+
+def test_lr_grid_heat_map_labels_every_cell():
+    from lecturelib import plots
+
+    g = small_grid()
+    ax = plots.lr_grid(g, best=L.best_lrs(g))
+    assert len(ax.texts) == g.acc.size and ax.get_xlabel() == "learning rate"
