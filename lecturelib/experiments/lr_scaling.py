@@ -71,10 +71,10 @@ SCALES = {
                 max_steps=500, max_samples=200_000, target_eval=2_000, noise_pool=1_024, convex_train=4_000,
                 convex_batch_sizes=(4, 16, 64, 256, 1024), convex_epochs=3, convex_steps=1_000),
     "quick": Scale(train=None, test=None, hidden=64, epochs=1, batch_sizes=(16, 64, 256, 1024, 4096),
-                   sgd_lrs=(0.025, 0.05, 0.1, 0.2, 0.4, 0.8), adam_lrs=(5e-4, 1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2, 3.2e-2),
+                   sgd_lrs=(0.025, 0.05, 0.1, 0.2, 0.4, 0.8), adam_lrs=(5e-4, 1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2),
                    warmup_fraction=0.2, target=0.95, target_batch_sizes=POW2,
                    max_steps=6_000, max_samples=3_000_000, target_eval=5_000, noise_pool=4_096, convex_train=10_000,
-                   convex_batch_sizes=(4, 16, 64, 256, 1024, 4096), convex_epochs=3, convex_steps=2_000),
+                   convex_batch_sizes=(4, 16, 64, 256, 1024), convex_epochs=3, convex_steps=2_000),
     "full": Scale(train=None, test=None, hidden=256, epochs=5, batch_sizes=POW2,
                   sgd_lrs=tuple(0.0125 * 2 ** k for k in range(10)), adam_lrs=tuple(1.25e-4 * 2 ** k for k in range(9)),
                   warmup_fraction=0.1, target=0.97, target_batch_sizes=POW2,
@@ -288,7 +288,7 @@ class TargetReached(Exception):
 
 
 class TargetProbe:
-    """Checks the test accuracy at steps 1, 2, 3, ... growing by 10 % at a time and stops the
+    """Checks the test accuracy at steps 1, 2, 3, ... growing by 5 % at a time and stops the
     run (raises ``TargetReached``) when it first reaches ``target``, or gives up (``hit`` stays
     None) when the run has diverged: accuracy at chance (below 0.15) after step ``patience``.
 
@@ -297,7 +297,7 @@ class TargetProbe:
 
     name = "target"
 
-    def __init__(self, x: torch.Tensor, y: torch.Tensor, target: float, *, ratio: float = 1.1, patience: int = 30,
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, target: float, *, ratio: float = 1.05, patience: int = 30,
                  max_steps: int | None = None):
         self.x, self.y = x, y
         self.target = check_float("target", target, low=0.0, high=1.0)
@@ -328,9 +328,9 @@ class TargetProbe:
                 raise TargetReached
             if not acc >= 0.15 and steps >= self.patience:   # diverged (NaN logits give 0 too)
                 raise TargetReached
+            self._next = max(steps + 1, math.ceil(steps * self.ratio))
         if self.max_steps is not None and steps >= self.max_steps:
             raise TargetReached                              # out of budget: hit stays None
-            self._next = max(steps + 1, math.ceil(steps * self.ratio))
         self._t = time.perf_counter()
 
 

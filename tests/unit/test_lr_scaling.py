@@ -126,3 +126,18 @@ def test_lr_grid_heat_map_labels_every_cell():
     g = small_grid()
     ax = plots.lr_grid(g, best=L.best_lrs(g))
     assert len(ax.texts) == g.acc.size and ax.get_xlabel() == "learning rate"
+
+
+def test_target_probe_checks_on_a_geometric_grid_of_steps():
+    import torch
+
+    x, y = torch.zeros(4, 784), torch.zeros(4, dtype=torch.long)
+    model = torch.nn.Sequential(torch.nn.Linear(784, 10))
+    with torch.no_grad():
+        model[0].bias.copy_(torch.arange(10.0))      # always predicts class 9: accuracy 0
+    p = L.TargetProbe(x, y, 0.5, ratio=1.5, patience=10_000, max_steps=20)
+    p.begin(model)
+    with pytest.raises(L.TargetReached):
+        for step in range(1, 100):
+            p.on_step(model, None, None, step)
+    assert [s for s, _ in p.curve] == [1, 2, 3, 5, 8, 12, 18] and p.hit is None
