@@ -101,3 +101,30 @@ def _items(histories):
     for name, h in items:
         check_type(f"histories[{name!r}]", h, History, "a lecturelib.train.History")
     return items
+
+
+def lr_grid(grid, *, best: dict | None = None, ax=None, title: str | None = None):
+    """A batch size x learning rate heat map of test accuracy (``lr_scaling.Grid``), each cell
+    labelled; ``best`` (batch size -> lr) is drawn as the ridge of best learning rates."""
+    import numpy as np
+
+    if ax is None:
+        _, (ax,) = axes()
+    acc = 100 * np.asarray(grid.acc)
+    im = ax.imshow(acc, cmap="viridis", aspect="auto", origin="lower", vmin=max(10.0, acc.min()), vmax=acc.max())
+    for i in range(acc.shape[0]):
+        for j in range(acc.shape[1]):
+            ax.text(j, i, f"{acc[i, j]:.1f}", ha="center", va="center", fontsize="x-small",
+                    color="white" if acc[i, j] < (acc.min() + acc.max()) / 2 else "black")
+    ax.set_xticks(range(len(grid.lrs)), [f"{lr:g}" for lr in grid.lrs], rotation=45)
+    ax.set_yticks(range(len(grid.batch_sizes)), [str(b) for b in grid.batch_sizes])
+    ax.set(xlabel="learning rate", ylabel="batch size")
+    if best:
+        x0, step = np.log2(grid.lrs[0]), np.log2(grid.lrs[1] / grid.lrs[0])
+        ys = [grid.batch_sizes.index(b) for b in best]
+        xs = [(np.log2(lr) - x0) / step for lr in best.values()]
+        ax.plot(xs, ys, color="tab:red", marker="o", label="best lr (smoothed)")
+        ax.legend(fontsize="x-small", loc="upper left")
+    ax.set_title(title or grid.label)
+    ax.figure.colorbar(im, ax=ax, label="test accuracy (%)")
+    return ax
