@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 
-from ._checks import check_choice, check_type
+from ._checks import check_choice, check_float, check_type
 from .train import History
 
 AXIS_LABELS = {
@@ -128,3 +128,94 @@ def lr_grid(grid, *, best: dict | None = None, ax=None, title: str | None = None
     ax.set_title(title or grid.label)
     ax.figure.colorbar(im, ax=ax, label="test accuracy (%)")
     return ax
+
+
+def steps_to_target(runs: dict, crit: dict, noise_scale: float, *, target: float, ax=None,
+                    title: str = "Steps to target"):
+    """Steps to the target accuracy against batch size (log-log, ``lr_scaling.steps_to_target``),
+    with the perfect-scaling line from the smallest batch, the fit S_min (1 + B_crit/B) of
+    ``crit`` (``lr_scaling.critical_batch``) and vertical lines at B_crit and ``noise_scale``."""
+    import numpy as np
+
+    from .report import pct
+
+    reached = _reached_runs(runs)
+    check_type("crit", crit, dict, "the dict of lr_scaling.critical_batch")
+    check_float("noise_scale", noise_scale, low=0.0, low_open=True)
+    check_float("target", target, low=0.0, high=1.0)
+    if ax is None:
+        _, (ax,) = axes()
+    bs = np.array(sorted(reached), dtype=float)
+    steps = np.array([reached[b].steps for b in sorted(reached)], dtype=float)
+    ax.loglog(bs, steps, "o-", label="measured")
+    ax.loglog(bs, steps[0] * bs[0] / bs, "--", color="gray", label="perfect scaling (steps ∝ 1/B)")
+    grid_b = np.geomspace(bs[0], bs[-1], 100)
+    ax.loglog(grid_b, crit["S_min"] * (1 + crit["B_crit"] / grid_b), color="tab:red", label="fit S_min (1 + B_crit/B)")
+    ax.axvline(crit["B_crit"], color="tab:red", linestyle=":", label=f"B_crit ≈ {crit['B_crit']:.0f}")
+    ax.axvline(noise_scale, color="tab:green", linestyle=":", label=f"B_noise ≈ {noise_scale:.0f}")
+    ax.set(xlabel="batch size", ylabel=f"steps to {pct(target)} test accuracy", title=title)
+    ax.legend(fontsize="x-small")
+    ax.grid(alpha=0.3, which="both")
+    return ax
+
+
+def seconds_to_target(runs: dict, *, ax=None, title: str = "Wall clock to target"):
+    """Training seconds to the target accuracy against batch size (log x), for the runs of
+    ``lr_scaling.steps_to_target`` that reached it."""
+    reached = _reached_runs(runs)
+    check_type("title", title, str, "a str")
+    if ax is None:
+        _, (ax,) = axes()
+    ax.semilogx([float(b) for b in sorted(reached)], [reached[b].seconds for b in sorted(reached)], "o-",
+                color="tab:purple")
+    ax.set(xlabel="batch size", ylabel="training seconds to target", title=title)
+    ax.grid(alpha=0.3, which="both")
+    return ax
+
+
+def noise_ball(ball: dict, *, lr: float, ax=None):
+    """Distance to the optimum after SGD at the fixed ``lr`` against batch size (log-log), from
+    ``lr_scaling.noise_ball``."""
+    check_type("ball", ball, dict, "the dict of lr_scaling.noise_ball")
+    if not ball:
+        raise ValueError("ball must hold at least one batch size, got none")
+    lr = check_float("lr", lr, low=0.0, low_open=True)
+    if ax is None:
+        _, (ax,) = axes()
+    sizes = sorted(ball)
+    ax.loglog([float(b) for b in sizes], [ball[b]["dist"] for b in sizes], "o-")
+    ax.set(xlabel="batch size", ylabel="‖θ − θ*‖ after training", title=f"Noise ball at lr {lr:g}")
+    ax.grid(alpha=0.3, which="both")
+    return ax
+
+
+DISTANCE_X = {"epoch": "epoch", "steps": "parameter updates"}
+
+
+def distance_to_optimum(histories: dict, *, x: str = "epoch", ax=None, title: str | None = None):
+    """The distance to the optimum (History key ``dist``, log y) of each History against
+    ``x``: "epoch" or "steps" (parameter updates); e.g. ``lr_scaling.schedules``."""
+    items = _items(histories)
+    check_choice("x", x, tuple(DISTANCE_X))
+    for name, h in items:
+        if "dist" not in h.values:
+            raise ValueError(f"histories[{name!r}] must record 'dist', got {sorted(h.values)}")
+    if ax is None:
+        _, (ax,) = axes()
+    for name, h in items:
+        ax.semilogy(getattr(h, x), h["dist"], marker=".", label=name)
+    ax.set(xlabel=DISTANCE_X[x], ylabel="‖θ − θ*‖")
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize="x-small")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def _reached_runs(runs):
+    if not isinstance(runs, dict) or not runs:
+        raise TypeError(f"runs must be a non-empty dict of batch size -> TargetRun, got {runs!r}")
+    reached = {b: r for b, r in runs.items() if getattr(r, "steps", None) is not None}
+    if not reached:
+        raise ValueError("runs must hold at least one run that reached the target, got none")
+    return reached

@@ -17,6 +17,12 @@
   distance to it after SGD at a fixed learning rate (``noise_ball``), and a
   decaying-lr schedule against a growing-batch one (``schedules``).
 
+* the chapter's tables and verdicts: ``best_lr_rows``, ``ridge_rows``, ``doubling_rows``,
+  ``noise_ball_rows``, ``schedule_rows`` give table rows; ``lr1_verdict``, ``lr2_verdict``,
+  ``lr3_verdict``, ``bs12_verdict``, ``bs13_verdict`` read the measurements as "holds",
+  "holds with a caveat" or "does not hold"; the ``*_reading`` functions write the sentences.
+  Their figures are in ``lecturelib.plots``.
+
 Everything trains through ``lecturelib.train.fit``. Results are cached per
 process, so the notebook, its widget and the claim tests share one grid.
 """
@@ -35,6 +41,7 @@ from ..data import Data, mnist
 from ..models import MLP
 from ..presets import pick, set_seed
 from ..probes import gradient_noise
+from ..report import pct
 from ..train import History, Phase, fit
 
 OPTIMIZERS = ("sgd", "adam")
@@ -574,6 +581,299 @@ def schedules(s: Scale | None = None, *, lr: float = CONVEX_LR, batch_size: int 
     return _CONVEX[key]
 
 
+# --- the chapter's tables and verdicts -------------------------------------------------
+# The notebook prints these rows and sentences; every verdict reads "**holds**",
+# "**holds with a caveat**" or "**does not hold**".
+
+LR1_HEADERS = ("batch size", "best lr (smoothed)", "linear rule from B = 16", "best / rule", "best accuracy")
+LR2_HEADERS = ("batch size", "best lr (smoothed)", "√ rule from B = 16", "linear rule from B = 16", "best accuracy")
+NOISE_BALL_HEADERS = ("batch size", "steps", "‖θ − θ*‖ (mean over the last epochs)", "objective − optimum")
+SCHEDULE_HEADERS = ("schedule", "updates", "final ‖θ − θ*‖", "objective − optimum", "test accuracy")
+DOUBLING_HEADERS = ("B → 2B", "steps ratio S(B)/S(2B)", "reading")
+LR3_CLOSE = 0.02   # LR3: tuned accuracies "close" = within 2 points, about twice the test-set noise of one run at ci
+
+
+def exponent_up_to_peak(best: dict) -> tuple[float, int]:
+    """The scaling exponent k over the rising part of the ridge (NaN if the ridge peaks at the
+    smallest batch size) and the batch size where the best lr peaks."""
+    rising = rising_part(best)
+    return (scaling_exponent(best, rising) if len(rising) > 1 else float("nan")), rising[-1]
+
+
+def best_lr_rows(g: Grid, best: dict, *, sqrt_rule: bool = False) -> list[list]:
+    """Table rows per batch size of ``g``: B, the smoothed best lr (marked at the grid edge),
+    the linear rule's lr from the smallest B (with ``sqrt_rule``: the √ rule's lr first),
+    for the linear rule alone also best / rule, and the row's best accuracy.
+    Columns: ``LR1_HEADERS``, or ``LR2_HEADERS`` with ``sqrt_rule``."""
+    check_type("g", g, Grid, "a lecturelib.experiments.lr_scaling.Grid")
+    check_bool("sqrt_rule", sqrt_rule)
+    _best_arrays(best, g.batch_sizes)
+    edge, b0 = at_edge(g), min(g.batch_sizes)
+    rows = []
+    for b in g.batch_sizes:
+        lr = f"{best[b]:.3g}" + (" (grid edge)" if b in edge else "")
+        rule = linear_rule(best, b)
+        if sqrt_rule:
+            rows.append([b, lr, f"{best[b0] * (b / b0) ** 0.5:.3g}", f"{rule:.3g}", pct(g.row(b).max())])
+        else:
+            rows.append([b, lr, f"{rule:.3g}", f"{best[b] / rule:.2f}", pct(g.row(b).max())])
+    return rows
+
+
+def lr1_reading(label: str, best: dict) -> str:
+    """LR1: one paragraph on a grid's ridge: k up to the peak, k overall, and how far the
+    linear rule holds."""
+    check_type("label", label, str, "a str")
+    b, _ = _best_arrays(best, None)
+    k_up, peak = exponent_up_to_peak(best)
+    brk = linear_rule_breaks(best)
+    return (f"**{label}**: best lr ∝ B^k with k = {k_up:.2f} from B = {int(b[0])} up to B = {peak}, "
+            f"where the best lr peaks (k = {scaling_exponent(best):.2f} over all batch sizes; the linear rule is k = 1). "
+            + (f"Within a factor of 2 of the linear rule up to B = {brk}." if brk else
+               f"More than a factor of 2 below the linear rule already at B = {int(b[1])}."))
+
+
+def lr1_verdict(best: dict) -> str:
+    """LR1 (linear scaling) from a ridge of best lrs: does not hold if the best lr does not
+    rise by 1.5x; holds if it rises with k > 0.8 all the way to the largest batch; else
+    holds with a caveat. Returns the verdict with its reasons (no final full stop)."""
+    b, _ = _best_arrays(best, None)
+    if len(b) < 2:
+        raise ValueError(f"best must hold at least 2 batch sizes, got {sorted(best)}")
+    k_up, peak = exponent_up_to_peak(best)
+    brk = linear_rule_breaks(best)
+    b0 = min(best)
+    if peak == b0 or best[peak] < 1.5 * best[b0]:
+        return f"**does not hold**: the best lr does not rise with the batch size (k = {scaling_exponent(best):.2f})"
+    where = (f"it stays within a factor of 2 of the linear rule up to B = {brk}" if brk else
+             f"it grows more slowly than the linear rule from the first step, B = {b0} to {sorted(best)[1]}")
+    after = f"; beyond B = {peak} it stops rising" if peak < max(best) else ""
+    tag = "**holds**" if k_up > 0.8 and peak == max(best) else "**holds with a caveat**"
+    return (f"{tag}: the best lr rises from {best[b0]:.3g} at B = {b0} to {best[peak]:.3g} at B = {peak}, "
+            f"a factor {best[peak] / best[b0]:.1f} for {peak // b0}× the batch (k = {k_up:.2f}); {where}{after}")
+
+
+def warmup_effect(best_plain: dict, best_warmup: dict) -> str:
+    """One line comparing the ridges without and with warm-up: highest best lr and k up to the peak."""
+    _best_arrays(best_plain, None)
+    _best_arrays(best_warmup, None)
+    return (f"warm-up: highest best lr {max(best_warmup.values()):.3g} against {max(best_plain.values()):.3g} "
+            f"without; k up to the peak {exponent_up_to_peak(best_warmup)[0]:.2f} against "
+            f"{exponent_up_to_peak(best_plain)[0]:.2f}")
+
+
+def closer_rule(k: float) -> str:
+    """"square-root" if the exponent ``k`` is nearer 0.5 than 1, else "linear" (also for NaN)."""
+    k = _number_or_nan("k", k)
+    return "square-root" if abs(k - 0.5) < abs(k - 1.0) else "linear"
+
+
+def lr2_verdict(best: dict) -> str:
+    """LR2 (square-root rule for Adam) from Adam's ridge: holds if k up to the peak is within
+    0.15 of 0.5, holds with a caveat if it is merely closer to 0.5 than to 1, else does not hold."""
+    _best_arrays(best, None)
+    k = exponent_up_to_peak(best)[0]
+    if closer_rule(k) != "square-root":
+        return "**does not hold**"
+    return "**holds**" if abs(k - 0.5) <= 0.15 else "**holds with a caveat**"
+
+
+def lr2_reading(best_adam: dict, best_sgd: dict) -> str:
+    """LR2: Adam's exponent against both rules and against SGD's (``best_sgd``: the SGD ridge
+    to contrast, with warm-up in the book), ending with the verdict."""
+    _best_arrays(best_adam, None)
+    _best_arrays(best_sgd, None)
+    k_up, peak = exponent_up_to_peak(best_adam)
+    k_sgd = exponent_up_to_peak(best_sgd)[0]
+    closer = closer_rule(k_up)
+    contrast = ("SGD's ridge is steeper, as the two rules say" if k_sgd - k_up > 0.15 else
+                "SGD's ridge is not clearly steeper here, so the contrast the two rules draw does not show in this budget")
+    return (f"Adam: best lr ∝ B^k with k = {k_up:.2f} up to B = {peak} ({scaling_exponent(best_adam):.2f} over all batch sizes); "
+            f"closer to the {closer} rule (0.5) than to the {'linear' if closer == 'square-root' else 'square-root'} one. "
+            f"SGD with warm-up: k = {k_sgd:.2f}; {contrast}. Verdict: {lr2_verdict(best_adam)}.")
+
+
+def ridge_upto(batch_sizes, b_crit: float) -> int:
+    """LR3: the largest batch size at or below ``b_crit`` (at least the second batch size, so
+    that two batch sizes are compared)."""
+    sizes = [check_int(f"batch_sizes[{i}]", b, low=1) for i, b in enumerate(batch_sizes)]
+    if len(sizes) < 2:
+        raise ValueError(f"batch_sizes must hold at least 2 batch sizes, got {sizes}")
+    b_crit = check_float("b_crit", b_crit, low=0.0)
+    return max([b for b in sizes if b <= b_crit] + [sizes[1]])
+
+
+def ridge_headers(batch_sizes, upto: int) -> list[str]:
+    """The column headers of ``ridge_rows``."""
+    sizes = [check_int(f"batch_sizes[{i}]", b, low=1) for i, b in enumerate(batch_sizes)]
+    upto = check_int("upto", upto, low=1)
+    return ["optimizer", f"tuned accuracy per B ({' / '.join(map(str, sizes))})", "spread of tuned (points)",
+            f"best fixed lr for B ≤ {upto}", "spread at that lr (points)"]
+
+
+def ridge_rows(grids, upto: int) -> list[list]:
+    """LR3 table rows, one per Grid: the tuned (row-best) accuracies, their spread up to ``upto``
+    and over all batch sizes, the best single lr up to ``upto`` and the spread at it (points)."""
+    grids = list(grids)
+    for i, g in enumerate(grids):
+        check_type(f"grids[{i}]", g, Grid, "a lecturelib.experiments.lr_scaling.Grid")
+    upto = check_int("upto", upto, low=1)
+    rows = []
+    for g in grids:
+        below, whole = ridge(g, upto=upto), ridge(g)
+        rows.append([g.label, " / ".join(f"{100 * a:.1f}" for a in whole["ridge"].values()),
+                     f"{100 * below['ridge_spread']:.1f} (B ≤ {upto}) / {100 * whole['ridge_spread']:.1f} (all)",
+                     f"{below['fixed_lr']:g}", f"{100 * below['fixed_spread']:.1f} (B ≤ {upto})"])
+    return rows
+
+
+def lr3_verdict(g: Grid, upto: int, *, close: float = LR3_CLOSE) -> str:
+    """LR3 (re-tune the lr and B stops mattering): holds if the tuned accuracies up to ``upto``
+    and over all batch sizes are within ``close``; holds with a caveat if only up to ``upto``;
+    else does not hold. Returns the verdict with its reasons (no final full stop)."""
+    check_type("g", g, Grid, "a lecturelib.experiments.lr_scaling.Grid")
+    upto = check_int("upto", upto, low=1)
+    close = check_float("close", close, low=0.0, high=1.0)
+    below, whole = ridge(g, upto=upto), ridge(g)
+    if below["ridge_spread"] <= close:
+        tail = ("" if whole["ridge_spread"] <= close else
+                f"; over all batch sizes the tuned accuracies spread {100 * whole['ridge_spread']:.1f} points, "
+                f"because the fixed epoch budget starves the largest batches")
+        tag = "**holds**" if not tail else "**holds with a caveat**"
+        return (f"{tag}: up to B = {upto} the tuned accuracies are within {100 * below['ridge_spread']:.1f} points "
+                f"(at the best single lr {100 * below['fixed_spread']:.1f} points){tail}")
+    return (f"**does not hold** in this budget: even up to B = {upto} the tuned accuracies spread "
+            f"{100 * below['ridge_spread']:.1f} points (at the best single lr {100 * below['fixed_spread']:.1f})")
+
+
+def target_rows(runs: dict, max_steps: int) -> list[list]:
+    """BS12 table rows per batch size: lr, steps to target ("> max_steps" if not reached),
+    samples to target and training seconds."""
+    _check_runs(runs)
+    max_steps = check_int("max_steps", max_steps, low=1)
+    return [[b, f"{r.lr:.3g}", r.steps if r.steps is not None else f"> {max_steps}",
+             f"{r.samples:,}" if r.steps is not None else "—", f"{r.seconds:.2f}"] for b, r in runs.items()]
+
+
+def doubling_ratios(runs: dict) -> list[tuple[int, int, float]]:
+    """BS12: (B, next B, S(B) / S(next B)) for consecutive batch sizes that reached the target."""
+    reached = _reached(runs)
+    sizes = sorted(reached)
+    return [(int(b1), int(b2), float(reached[b1].steps) / float(reached[b2].steps))
+            for b1, b2 in zip(sizes, sizes[1:])]
+
+
+def doubling_rows(ratios) -> list[list]:
+    """Table rows of ``doubling_ratios``: "B → 2B", the ratio and its reading (≈ perfect at
+    1.6 or more, diminishing at 1.15 or more, else flat)."""
+    rows = []
+    for i, item in enumerate(ratios):
+        check_type(f"ratios[{i}]", item, tuple, "a tuple (B, next B, steps ratio)")
+        b1, b2, q = item
+        rows.append([f"{b1} → {b2}", f"{q:.2f}", "≈ perfect (2)" if q >= 1.6 else "diminishing" if q >= 1.15 else "flat"])
+    return rows
+
+
+def mean_doubling_ratios(ratios, b_crit: float) -> tuple[float, float]:
+    """The mean steps ratio of the doublings up to ``b_crit`` (next B <= b_crit) and of those
+    from it on (B >= b_crit); NaN where there are none."""
+    ratios = list(ratios)
+    for i, item in enumerate(ratios):
+        check_type(f"ratios[{i}]", item, tuple, "a tuple (B, next B, steps ratio)")
+    b_crit = check_float("b_crit", b_crit, low=0.0)
+    small = [q for b1, b2, q in ratios if b2 <= b_crit]
+    large = [q for b1, b2, q in ratios if b1 >= b_crit]
+    return (np.mean(small) if small else float("nan")), (np.mean(large) if large else float("nan"))
+
+
+def fastest_run(runs: dict, *, by: str = "seconds") -> TargetRun:
+    """The run that reached the target in the fewest ``by`` ("seconds", "samples" or "steps")."""
+    check_choice("by", by, ("seconds", "samples", "steps"))
+    return min(_reached(runs).values(), key=lambda r: getattr(r, by))
+
+
+def bs12_verdict(q_small: float, q_large: float) -> str:
+    """BS12 from the mean steps ratios below and above B_crit: holds if below it a doubling
+    divides the steps by more than 1.5 and nearer 2 than √2, and less so above it; holds with
+    a caveat if only the shape is right (more than 1.5 below, less above); else does not hold."""
+    q_small, q_large = _number_or_nan("q_small", q_small), _number_or_nan("q_large", q_large)
+    shape = q_small > 1.5 and (np.isnan(q_large) or q_large < q_small)
+    perfect = abs(q_small - 2) < abs(q_small - 2 ** 0.5)
+    return "**holds**" if shape and perfect else "**holds with a caveat**" if shape else "**does not hold**"
+
+
+def bs12_reading(runs: dict, crit: dict, noise: float, *, compare=(16, 32)) -> str:
+    """BS12: the verdict paragraph: steps ratios below and above B_crit (``crit`` from
+    ``critical_batch``), B_crit against the noise scale ``noise``, and the fewest-samples and
+    fastest batch sizes against the batch sizes in ``compare``."""
+    _check_runs(runs)
+    check_type("crit", crit, dict, "the dict of critical_batch")
+    noise = check_float("noise", noise, low=0.0, low_open=True)
+    for b in compare:
+        check_choice("compare", b, tuple(runs))
+    q_small, q_large = mean_doubling_ratios(doubling_ratios(runs), crit["B_crit"])
+    guess = "perfect scaling (2)" if abs(q_small - 2) < abs(q_small - 2 ** 0.5) else "the notes' √2"
+    fewest, fastest = fastest_run(runs, by="samples"), fastest_run(runs, by="seconds")
+    against = " and ".join(f"{runs[b].seconds:.2f} s at B = {b}" for b in compare)
+    return (f"Verdict: {bs12_verdict(q_small, q_large)}. Below B_crit ≈ {crit['B_crit']:.0f}, doubling the batch divides "
+            f"the steps by {q_small:.2f} on average, closer to {guess}; at and above it by {q_large:.2f}. "
+            f"The fitted B_crit is {crit['B_crit'] / noise:.2f}× the measured noise scale B_noise ≈ {noise:.0f}. "
+            f"On samples, the fewest were needed at B = {fewest.batch_size}; in training time on this machine "
+            f"B = {fastest.batch_size} was fastest ({fastest.seconds:.2f} s against {against}).")
+
+
+def noise_ball_rows(ball: dict) -> list[list]:
+    """BS13 table rows of ``noise_ball``: B, steps, distance to the optimum, objective gap."""
+    _check_ball(ball)
+    return [[b, f"{v['steps']:,}", f"{v['dist']:.4f}", f"{v['gap']:.2e}"] for b, v in ball.items()]
+
+
+def noise_ball_slope(ball: dict) -> float:
+    """The log-log slope of the distance to the optimum against the batch size."""
+    b, dist = _ball_arrays(ball)
+    return float(np.polyfit(np.log(b), np.log(dist), 1)[0])
+
+
+def noise_ball_shrinks(ball: dict) -> bool:
+    """Whether the distance to the optimum falls with every step up in batch size."""
+    _, dist = _ball_arrays(ball)
+    return bool(np.all(np.diff(dist) < 0))
+
+
+def noise_ball_reading(ball: dict) -> str:
+    """One line: does the ball shrink with every batch size, and its slope against the -0.5
+    of the small-noise estimate (steeper below -0.65, close down to -0.35, else shallower)."""
+    slope = noise_ball_slope(ball)
+    steeper = "steeper than" if slope < -0.65 else "close to" if slope < -0.35 else "shallower than"
+    return (f"distance falls with every step up in batch size: {noise_ball_shrinks(ball)}; log-log slope {slope:.2f}, "
+            f"{steeper} the -0.5 of the small-noise estimate ‖θ − θ*‖² ∝ lr/B")
+
+
+def schedule_rows(sched: dict) -> list[list]:
+    """BS13 table rows of ``schedules``: updates, final distance, objective gap, test accuracy."""
+    _check_sched(sched)
+    return [[name, f"{h.steps[-1]:,}", f"{h.final('dist'):.4f}", f"{h.final('gap'):.2e}", pct(h.final('test_acc'))]
+            for name, h in sched.items()]
+
+
+def schedule_ratios(sched: dict) -> tuple[float, float]:
+    """Growing batch against decaying lr: (share of the updates, ratio of the final distances)."""
+    _check_sched(sched)
+    d, g = sched["decaying lr"], sched["growing batch"]
+    return g.steps[-1] / d.steps[-1], g.final("dist") / d.final("dist")
+
+
+def bs13_verdict(shrinks: bool, ratio_dist: float) -> str:
+    """BS13: holds if the ball shrinks with the batch and the growing-batch run ends within 1.5x
+    the decaying run's distance, holds with a caveat within 3x, else does not hold."""
+    check_bool("shrinks", shrinks)
+    ratio_dist = check_float("ratio_dist", ratio_dist, low=0.0)
+    if shrinks and ratio_dist < 1.5:
+        return "**holds**"
+    if shrinks and ratio_dist < 3:
+        return "**holds with a caveat**"
+    return "**does not hold**"
+
 # --- helpers ------------------------------------------------------------------------------
 
 def _best_arrays(best, batch_sizes):
@@ -587,3 +887,49 @@ def _scale(s):
     if s is None:
         return scale()
     return check_type("s", s, Scale, "a lecturelib.experiments.lr_scaling.Scale or None")
+
+
+def _check_runs(runs):
+    if not isinstance(runs, dict) or not runs:
+        raise TypeError(f"runs must be a non-empty dict of batch size -> TargetRun, got {runs!r}")
+    for b, r in runs.items():
+        check_type(f"runs[{b!r}]", r, TargetRun, "a lecturelib.experiments.lr_scaling.TargetRun")
+    return runs
+
+
+def _reached(runs):
+    reached = {b: r for b, r in _check_runs(runs).items() if r.steps is not None}
+    if not reached:
+        raise ValueError("runs must hold at least one run that reached the target, got none")
+    return reached
+
+
+def _check_ball(ball):
+    if not isinstance(ball, dict) or not ball:
+        raise TypeError(f"ball must be a non-empty dict of batch size -> noise_ball entry, got {ball!r}")
+    for b, v in ball.items():
+        check_type(f"ball[{b!r}]", v, dict, "a dict with 'dist', 'gap' and 'steps'")
+    return ball
+
+
+def _ball_arrays(ball):
+    _check_ball(ball)
+    if len(ball) < 2:
+        raise ValueError(f"ball must hold at least 2 batch sizes, got {sorted(ball)}")
+    keys = sorted(ball)
+    return np.array(keys, dtype=float), np.array([ball[b]["dist"] for b in keys])
+
+
+def _check_sched(sched):
+    check_type("sched", sched, dict, "the dict of schedules")
+    for name in ("decaying lr", "growing batch"):
+        check_choice("sched key", name, tuple(sched))
+    for name, h in sched.items():
+        check_type(f"sched[{name!r}]", h, History, "a lecturelib.train.History")
+    return sched
+
+
+def _number_or_nan(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise TypeError(f"{name} must be a number (NaN allowed), got {value!r} ({type(value).__name__})")
+    return float(value)
