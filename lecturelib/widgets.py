@@ -115,7 +115,27 @@ def _check_runs(runs) -> dict:
     return dict(runs)
 
 
-class BatchSizeExplorer(_Panel):
+class _RunsPanel(_Panel):
+    """A panel that collects trained runs in ``histories`` (label -> History) and draws them all.
+
+    Its twin highlights each run in turn; ``figure(highlight=label)`` is the subclass's drawing.
+    """
+
+    def clear(self):
+        self.histories.clear()
+        self.redraw()
+
+    def redraw(self):
+        if not self.histories:
+            self.output.clear_output()
+            return
+        self.show(self.figure())
+
+    def static_frames(self) -> list:
+        return [(label, self.figure(highlight=label)) for label in self.histories]
+
+
+class BatchSizeExplorer(_RunsPanel):
     """Batch size, learning rate and epochs, and a Train button.
 
     Each click trains one run at the active preset's scale and overlays its test
@@ -166,15 +186,6 @@ class BatchSizeExplorer(_Panel):
         self.redraw()
         return history
 
-    def clear(self):
-        self.histories.clear()
-        self.redraw()
-
-    def redraw(self):
-        if not self.histories:
-            self.output.clear_output()
-            return
-        self.show(self.figure())
 
     def figure(self, highlight: str | None = None):
         """Every run's test accuracy and distance from init; ``highlight`` names one to stand out."""
@@ -183,9 +194,6 @@ class BatchSizeExplorer(_Panel):
         plots.curves(self.histories, "dist_w", ax=right, title="distance from the initial weights",
                      highlight=highlight)
         return fig
-
-    def static_frames(self) -> list:
-        return [(label, self.figure(highlight=label)) for label in self.histories]
 
 
 def batch_size_explorer(**kwargs) -> BatchSizeExplorer:
@@ -363,7 +371,7 @@ def padding_visualizer(**kwargs) -> PaddingVisualizer:
     return PaddingVisualizer(**kwargs)
 
 
-class BatchNormExplorer(_Panel):
+class BatchNormExplorer(_RunsPanel):
     """BN on/off, depth and learning rate, and a Train button.
 
     Each click trains the chapter's MLP at the active preset's scale and shows
@@ -415,15 +423,8 @@ class BatchNormExplorer(_Panel):
         return history
 
     def clear(self):
-        self.histories.clear()
         self.last_model = None
-        self.redraw()
-
-    def redraw(self):
-        if not self.histories:
-            self.output.clear_output()
-            return
-        self.show(self.figure())
+        super().clear()
 
     def figure(self, highlight: str | None = None):
         """Training-loss curves; beside them the last trained model's activations, or each run's accuracy."""
@@ -441,9 +442,6 @@ class BatchNormExplorer(_Panel):
         right.set(xlabel="hidden-layer output", ylabel="count", yscale="log", title="last run: activations")
         right.legend(fontsize="x-small", ncol=2)
         return fig
-
-    def static_frames(self) -> list:
-        return [(label, self.figure(highlight=label)) for label in self.histories]
 
 
 def batchnorm_explorer(**kwargs) -> BatchNormExplorer:
