@@ -85,6 +85,13 @@ class WeightGeometry:
         return {**distance_from(model, self.initial), **weight_norm(model),
                 "cos_layers": cosine_to(model, self.initial)}
 
+    def state_dict(self) -> dict:
+        """The initial weights, so a run resumed from a checkpoint measures from the same start."""
+        return {"initial": self.initial}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.initial = [tuple(pair) for pair in state["initial"]]
+
 
 def _root_sum_sq(values) -> float:
     return float(sum(v * v for v in values) ** 0.5)

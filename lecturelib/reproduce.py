@@ -4,9 +4,13 @@
 
 Each run writes ``<out>/<slug>.json``: the History (metrics and probe values per
 epoch), the final distances, norms, cosines and test accuracy, and provenance
-(command, git commit, versions, device, seed, date, wall time). Files are written
-atomically (a temporary file, then a rename), and a run whose file exists is
-skipped, so an interrupted reproduction resumes where it stopped.
+(command, the git commit checked out when the run started and whether the working
+tree had uncommitted changes, versions, device, seed, date, wall time). Files are
+written atomically (a temporary file, then a rename). A run whose file exists, parses
+and was made at the same preset is skipped; any other file is reported and the run
+is done again. Inside a run, a checkpoint after every epoch (``--checkpoints``,
+git-ignored) lets a restarted command continue from the last finished epoch, as
+long as the run, the preset and the commit are the same.
 """
 from __future__ import annotations
 
@@ -24,11 +28,13 @@ from pathlib import Path
 import torch
 
 from . import __version__
+from .checkpoint import Checkpoint
 from .environment import device_name
 from .experiments import batch_size as bs
 from .presets import PRESETS
 
 SEED = 0
+SUMMARY_KEYS = ("test_acc", "train_acc", "dist_w", "dist_b", "norm_w", "norm_b", "cos_layers")
 
 
 def slug(label: str) -> str:
@@ -36,18 +42,30 @@ def slug(label: str) -> str:
     return re.sub(r"[^a-z0-9.]+", "-", label.lower().replace("→", "to").replace("×", "x")).strip("-")
 
 
+def _git(*args) -> str:
+    return subprocess.run(["git", *args], capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).resolve().parent).stdout.strip()
+
+
 def git_commit() -> str:
+    """The commit checked out now ("unknown" outside a git checkout)."""
     try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
-                              cwd=Path(__file__).resolve().parent).stdout.strip()
+        return _git("rev-parse", "HEAD")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
 
+def git_dirty() -> bool | None:
+    """Whether tracked files differ from that commit (``None`` outside a git checkout)."""
+    try:
+        return bool(_git("status", "--porcelain", "--untracked-files=no"))
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
 def summary(history) -> dict:
     """The numbers of the study's tables, from the last epoch."""
-    keys = ("test_acc", "train_acc", "dist_w", "dist_b", "norm_w", "norm_b", "cos_layers")
-    return {k: history.final(k) for k in keys}
+    return {k: history.final(k) for k in SUMMARY_KEYS}
 
 
 def write_atomically(path: Path, payload: dict) -> None:
@@ -56,20 +74,47 @@ def write_atomically(path: Path, payload: dict) -> None:
     os.replace(tmp, path)
 
 
-def run_one(spec, scale, preset: str, out: Path) -> Path:
+def why_not_done(path: Path, label: str, preset: str) -> str | None:
+    """``None`` when ``path`` is a finished results file of this run at this preset, else the reason it is not."""
+    if not path.exists():
+        return "no results file"
+    try:
+        payload = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        return f"{path} does not parse ({err})"
+    if not isinstance(payload, dict) or payload.get("run") != label:
+        return f"{path} holds another run ({payload.get('run') if isinstance(payload, dict) else payload!r})"
+    if payload.get("preset") != preset:
+        return f"{path} was made at preset {payload.get('preset')!r}, not {preset!r}"
+    missing = [k for k in SUMMARY_KEYS if k not in payload.get("summary", {})]
+    if missing or "history" not in payload or "provenance" not in payload:
+        return f"{path} lacks {missing or ['history or provenance']}"
+    return None
+
+
+def run_one(spec, scale, preset: str, out: Path, checkpoints: Path | None = None) -> Path:
     path = out / f"{slug(spec.label)}.json"
+    commit, dirty = git_commit(), git_dirty()   # read now: a commit made while the run trains is not its code
+    checkpoint = None
+    if checkpoints is not None:
+        checkpoint = Checkpoint(checkpoints / f"{slug(spec.label)}.pt",
+                                {"run": spec.label, "preset": preset, "git_commit": commit, "seed": SEED})
     start = time.time()
-    history = bs.run(spec, scale, seed=SEED, progress=True)
+    history = bs.run(spec, scale, seed=SEED, progress=True, checkpoint=checkpoint)
     write_atomically(path, {
         "run": spec.label, "preset": preset, "summary": summary(history), "history": history.to_dict(),
         "provenance": {
             "command": " ".join([Path(sys.executable).name, "-m", "lecturelib.reproduce", *sys.argv[1:]]),
-            "git_commit": git_commit(), "lecturelib": __version__, "torch": torch.__version__,
+            "git_commit": commit, "git_dirty": dirty, "lecturelib": __version__, "torch": torch.__version__,
             "python": platform.python_version(), "device": device_name(), "seed": SEED,
             "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "wall_seconds": round(time.time() - start, 1),
+            "wall_seconds": round(time.time() - start, 1),   # of this process; a resumed run adds its earlier part
+            "train_seconds": round(history.seconds[-1], 1),  # training time over all epochs, resumed or not
+            "torch_threads": torch.get_num_threads(),
         },
     })
+    if checkpoint is not None:
+        checkpoint.clear()
     return path
 
 
@@ -79,6 +124,8 @@ def main(argv=None) -> None:
     ap.add_argument("--out", default="results", help="folder for the results files")
     ap.add_argument("--only", nargs="*", default=None, help="run only these slugs, in this order (see --list)")
     ap.add_argument("--list", action="store_true", help="list the runs and their slugs, then stop")
+    ap.add_argument("--checkpoints", default="cache/reproduce",
+                    help="folder for the per-epoch checkpoints (git-ignored); 'none' turns them off")
     args = ap.parse_args(argv)
     scale = bs.scale(args.preset)
     specs = bs.study_runs(scale)
@@ -95,13 +142,17 @@ def main(argv=None) -> None:
         specs = [by_slug[name] for name in dict.fromkeys(args.only)]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    checkpoints = None if args.checkpoints == "none" else Path(args.checkpoints)
     for spec in specs:
         path = out / f"{slug(spec.label)}.json"
-        if path.exists():
+        reason = why_not_done(path, spec.label, args.preset)
+        if reason is None:
             print(f"done already: {path}")
             continue
+        if path.exists():
+            print(f"running it again: {reason}")
         print(f"running {spec.label} ({spec.epochs} epochs) at {args.preset} -> {path}", flush=True)
-        run_one(spec, scale, args.preset, out)
+        run_one(spec, scale, args.preset, out, checkpoints)
 
 
 if __name__ == "__main__":

@@ -119,7 +119,7 @@ def fit(model: nn.Module, data: Data, *, optimizer="sgd", lr: float | None = 0.0
         epochs: int = 1, schedule=None, momentum: float = 0.9, weight_decay: float = 0.0,
         warmup_steps: int = 0, objective=None, probes=(), seed: int = 0, progress: bool = False,
         label: str | None = None, train_eval_limit: int | None = 10_000,
-        eval_batch_size: int = 2048) -> History:
+        eval_batch_size: int = 2048, checkpoint=None) -> History:
     """Train ``model`` on ``data`` and return its ``History``.
 
     optimizer: a name (see ``make_optimizer``) or a ``torch.optim.Optimizer``
@@ -131,6 +131,9 @@ def fit(model: nn.Module, data: Data, *, optimizer="sgd", lr: float | None = 0.0
     train_eval_limit: training metrics are computed on the first this-many
     training samples (``None``: all of them) after every epoch.
     seed: seeds the batch order and torch's global generator (dropout, sampling).
+    checkpoint: a ``lecturelib.checkpoint.Checkpoint``; the run's state is saved to
+    it after every epoch and, when it holds a matching state, the run resumes from
+    there (every probe then needs ``state_dict()`` and ``load_state_dict(state)``).
     """
     check_type("model", model, nn.Module, "a torch.nn.Module")
     check_type("data", data, Data, "a lecturelib.data.Data (see lecturelib.data.mnist)")
@@ -146,6 +149,13 @@ def fit(model: nn.Module, data: Data, *, optimizer="sgd", lr: float | None = 0.0
     for p in probes:
         if not (hasattr(p, "begin") and hasattr(p, "measure")):
             raise TypeError(f"each probe needs begin(model) and measure(model) methods; got {type(p).__name__}")
+    if checkpoint is not None:
+        from .checkpoint import Checkpoint
+        check_type("checkpoint", checkpoint, Checkpoint, "a lecturelib.checkpoint.Checkpoint or None")
+        for p in probes:
+            if not (hasattr(p, "state_dict") and hasattr(p, "load_state_dict")):
+                raise TypeError(f"with a checkpoint every probe needs state_dict() and load_state_dict(state) "
+                                f"so a resumed run measures like an uninterrupted one; {type(p).__name__} has not")
 
     device = data.x_train.device
     model.to(device)
@@ -186,47 +196,79 @@ def fit(model: nn.Module, data: Data, *, optimizer="sgd", lr: float | None = 0.0
         history.record(metrics)
         return metrics
 
-    log_epoch(0, 0, 0, 0.0, None, None)
-    total_steps = sum(p.epochs * math.ceil(n / p.batch_size) for p in phases)
-    bar = tqdm(total=total_steps, desc=history.label, disable=not progress, leave=True)
-    steps = samples = epoch = 0
+    steps = samples = done = 0
     seconds = 0.0
     current_lr = base_lr
+    state = checkpoint.load() if checkpoint is not None else None
+    if state is None:
+        log_epoch(0, 0, 0, 0.0, None, None)
+    else:
+        done, steps, samples, seconds, current_lr = _restore(state, model, opt, generator, probes, history, device)
+    total_steps = sum(p.epochs * math.ceil(n / p.batch_size) for p in phases)
+    bar = tqdm(total=total_steps, initial=steps, desc=history.label, disable=not progress, leave=True)
     model.train()
-    for phase in phases:
+    # One entry per epoch, so a resumed run skips exactly the epochs it has already done.
+    plan = [phase for phase in phases for _ in range(phase.epochs)]
+    for epoch, phase in enumerate(plan[done:], start=done + 1):
         if phase.lr is not None:
             base_lr = phase.lr
-        for _ in range(phase.epochs):
-            _sync(device)
-            start = time.perf_counter()
-            for xb, yb in batches(data.x_train, data.y_train, phase.batch_size, shuffle=True, generator=generator):
-                current_lr = base_lr * min(1.0, (steps + 1) / warmup_steps) if warmup_steps else base_lr
-                for group in opt.param_groups:
-                    group["lr"] = current_lr
-                opt.zero_grad(set_to_none=True)
-                loss = objective.loss(model, xb, yb)
-                loss.backward()
-                opt.step()
-                steps += 1
-                samples += len(xb)
-                for p in probes:
-                    if hasattr(p, "on_step"):
-                        p.on_step(model, xb, yb, steps)
-                if progress:
-                    bar.update()
-            _sync(device)
-            seconds += time.perf_counter() - start
-            epoch += 1
-            metrics = log_epoch(epoch, steps, samples, seconds, phase.batch_size, current_lr)
-            if not math.isfinite(metrics.get("train_loss", 0.0)):
-                bar.close()
-                history.config["diverged_at_epoch"] = epoch
-                return history
+        _sync(device)
+        start = time.perf_counter()
+        for xb, yb in batches(data.x_train, data.y_train, phase.batch_size, shuffle=True, generator=generator):
+            current_lr = base_lr * min(1.0, (steps + 1) / warmup_steps) if warmup_steps else base_lr
+            for group in opt.param_groups:
+                group["lr"] = current_lr
+            opt.zero_grad(set_to_none=True)
+            loss = objective.loss(model, xb, yb)
+            loss.backward()
+            opt.step()
+            steps += 1
+            samples += len(xb)
+            for p in probes:
+                if hasattr(p, "on_step"):
+                    p.on_step(model, xb, yb, steps)
             if progress:
-                bar.set_postfix({k: f"{v:.3f}" for k, v in metrics.items()
-                                 if k in ("train_loss", "test_acc", "test_loss")})
+                bar.update()
+        _sync(device)
+        seconds += time.perf_counter() - start
+        metrics = log_epoch(epoch, steps, samples, seconds, phase.batch_size, current_lr)
+        if checkpoint is not None:
+            checkpoint.save(_state(epoch, steps, samples, seconds, current_lr, model, opt, generator, probes,
+                                   history, device))
+        if not math.isfinite(metrics.get("train_loss", 0.0)):
+            bar.close()
+            history.config["diverged_at_epoch"] = epoch
+            return history
+        if progress:
+            bar.set_postfix({k: f"{v:.3f}" for k, v in metrics.items()
+                             if k in ("train_loss", "test_acc", "test_loss")})
     bar.close()
     return history
+
+
+def _state(epoch, steps, samples, seconds, current_lr, model, opt, generator, probes, history, device) -> dict:
+    """Everything the rest of a run depends on, as tensors and plain values (see ``checkpoint``)."""
+    return {"epoch": epoch, "steps": steps, "samples": samples, "seconds": seconds, "current_lr": current_lr,
+            "model": model.state_dict(), "optimizer": opt.state_dict(), "generator": generator.get_state(),
+            "torch_rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
+            "probes": [p.state_dict() for p in probes], "history": history.to_dict()}
+
+
+def _restore(state, model, opt, generator, probes, history, device):
+    """Put a saved ``_state`` back in place; return (epochs done, steps, samples, seconds, lr)."""
+    model.load_state_dict(state["model"])
+    opt.load_state_dict(state["optimizer"])
+    generator.set_state(state["generator"])
+    torch.set_rng_state(state["torch_rng"])
+    if state["cuda_rng"] is not None and device.type == "cuda":
+        torch.cuda.set_rng_state(state["cuda_rng"], device)
+    for p, s in zip(probes, state["probes"]):
+        p.load_state_dict(s)
+    saved = History.from_dict(state["history"])
+    for name in ("epoch", "steps", "samples", "seconds", "batch_size", "lr", "values"):
+        setattr(history, name, getattr(saved, name))
+    return state["epoch"], state["steps"], state["samples"], state["seconds"], state["current_lr"]
 
 
 def _phases(schedule, epochs, batch_size, lr, optimizer) -> list[Phase]:

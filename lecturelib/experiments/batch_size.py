@@ -100,11 +100,14 @@ def build_model(s: Scale | None = None, *, seed: int = 0):
     return study_mlp(s.hidden)
 
 
-def run(spec: Run, s: Scale | None = None, *, seed: int = 0, progress: bool = True, model=None) -> History:
+def run(spec: Run, s: Scale | None = None, *, seed: int = 0, progress: bool = True, model=None,
+        checkpoint=None) -> History:
     """Train one run at scale ``s`` from the seed's initialization and return its History.
 
     The weight-geometry probe is always on, so every run also reports distance
-    from init, weight norm and cosine to init after every epoch.
+    from init, weight norm and cosine to init after every epoch. ``checkpoint``
+    (a ``lecturelib.checkpoint.Checkpoint``) saves the run after every epoch and
+    resumes it from there.
     """
     check_type("spec", spec, Run, "a lecturelib.experiments.batch_size.Run")
     s = _scale(s)
@@ -114,7 +117,7 @@ def run(spec: Run, s: Scale | None = None, *, seed: int = 0, progress: bool = Tr
     return fit(model, data, optimizer=spec.optimizer, lr=spec.schedule[0].lr,
                batch_size=spec.schedule[0].batch_size, schedule=list(spec.schedule),
                weight_decay=spec.weight_decay, probes=[WeightGeometry()], seed=seed,
-               progress=progress, label=spec.label)
+               progress=progress, label=spec.label, checkpoint=checkpoint)
 
 
 def run_all(specs, s: Scale | None = None, *, seed: int = 0, progress: bool = True) -> dict[str, History]:

@@ -18,10 +18,15 @@ def test_slugs_are_unique_file_names():
     assert reproduce.slug("1024 ×30 → lr ×10 ×30") == "1024-x30-to-lr-x10-x30"
 
 
+def _finished(label, preset):
+    return {"run": label, "preset": preset, "summary": dict.fromkeys(reproduce.SUMMARY_KEYS, 0.0),
+            "history": {}, "provenance": {}}
+
+
 def test_writes_atomically_and_resumes(tmp_path, monkeypatch, capsys):
     calls = []
-    monkeypatch.setattr(reproduce, "run_one", lambda spec, s, p, out: calls.append(spec.label) or
-                        reproduce.write_atomically(out / f"{reproduce.slug(spec.label)}.json", {"run": spec.label}))
+    monkeypatch.setattr(reproduce, "run_one", lambda spec, s, p, out, ck: calls.append(spec.label) or
+                        reproduce.write_atomically(out / f"{reproduce.slug(spec.label)}.json", _finished(spec.label, p)))
     reproduce.main(["--preset", "ci", "--out", str(tmp_path), "--only", "bs-64-lr-0.1", "bs-64-lr-0.01"])
     assert calls == ["BS 64, lr 0.1", "BS 64, lr 0.01"]        # in the order asked for
     assert not list(tmp_path.glob("*.tmp"))
