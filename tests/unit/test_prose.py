@@ -86,6 +86,24 @@ def test_prose_has_no_unglued_number_and_no_typed_verdict(path):
     assert not problems, f"{path.name}:\n" + "\n".join(problems)
 
 
+# The Markdown pages have no notebook metadata; their few settings are listed here.
+PAGES = sorted((ROOT / "book").glob("*.md"))
+PAGE_ALLOWED = {
+    "notation.md": {"0.9": "typical settings of momentum's and Adam's β₁ (definitional)",
+                    "0.999": "typical setting of Adam's β₂ (definitional)"},
+}
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: p.name)
+def test_pages_have_no_typed_measurements(path):
+    """The intro promises that every number comes from code that ran: its pages keep that promise too."""
+    allowed = PAGE_ALLOWED.get(path.name, {})
+    stray = [n for n in typed_numbers(path.read_text()) if n not in allowed]
+    assert not stray, f"{path.name}: typed numbers {stray}"
+    unused = set(allowed) - set(typed_numbers(path.read_text()))
+    assert not unused, f"{path.name}: allow-listed {sorted(unused)} no longer occur"
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_allow_list_entries_are_used_and_explained(path):
     """Every allow-listed number says why it may be typed, and still occurs in the prose."""
