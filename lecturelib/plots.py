@@ -219,3 +219,50 @@ def _reached_runs(runs):
     if not reached:
         raise ValueError("runs must hold at least one run that reached the target, got none")
     return reached
+
+
+def sharpness_bars(minima: dict, *, axs=None):
+    """Three bar panels for the BS15 runs: loss rise under perturbation, λ_max, train−test gap.
+
+    minima: a dict label -> ``experiments.sharpness.Measured``. Returns the axes.
+    """
+    if not isinstance(minima, dict) or not minima:
+        raise TypeError(f"minima must be a non-empty dict label -> Measured, got {type(minima).__name__}")
+    if axs is None:
+        _, axs = axes(3, width=3.8)
+    labels = list(minima)
+    panels = (("loss rise under perturbation", [m.perturbation_rise for m in minima.values()]),
+              ("λ_max of the Hessian", [m.top_eigenvalue for m in minima.values()]),
+              ("train − test accuracy (points)", [100 * m.gap for m in minima.values()]))
+    for ax, (title, values) in zip(axs, panels):
+        ax.barh(labels, values, color=[f"C{i}" for i in range(len(labels))])
+        ax.invert_yaxis()
+        ax.set_title(title)
+    for ax in axs[1:]:
+        ax.set_yticklabels([])
+    return axs
+
+
+def temperature(grid, *, axs=None):
+    """Test accuracy (left) and λ_max (right) against lr/B, one marker style per batch size.
+
+    grid: a list of ``experiments.sharpness.TemperatureRun``. Returns the axes.
+    """
+    grid = list(grid)
+    if not grid:
+        raise ValueError("grid must hold at least one TemperatureRun")
+    if axs is None:
+        _, axs = axes(2)
+    left, right = axs
+    for i, b in enumerate(sorted({r.batch_size for r in grid})):
+        runs = sorted((r for r in grid if r.batch_size == b), key=lambda r: r.temperature)
+        t = [r.temperature for r in runs]
+        left.plot(t, [100 * r.test_acc for r in runs], marker="osD^v"[i % 5], label=f"B = {b}")
+        right.plot(t, [r.top_eigenvalue for r in runs], marker="osD^v"[i % 5], label=f"B = {b}")
+    for ax, name in ((left, "test accuracy (%)"), (right, "λ_max of the Hessian")):
+        ax.set_xscale("log")
+        ax.set_xlabel("temperature lr / B")
+        ax.set_ylabel(name)
+        ax.grid(alpha=0.3)
+    left.legend(title="batch size")
+    return axs

@@ -93,8 +93,11 @@ def top_hessian_eigenvalue(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *
 @torch.no_grad()
 def perturbation_sharpness(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, radius: float,
                            samples: int = 10, seed: int = 0, loss_fn=None) -> float:
-    """Mean of L(θ + δ) − L(θ) over ``samples`` random δ drawn uniformly on the sphere ‖δ‖ = radius.
+    """Mean of L(θ + δ) − L(θ) over random δ drawn uniformly on the sphere ‖δ‖ = radius.
 
+    Each of the ``samples`` directions is used both ways, +δ and −δ, and the two rises
+    averaged: the first-order term ∇L·δ then cancels exactly, so away from a minimum
+    (an unfinished run) the estimate still measures curvature, not slope.
     The weights are restored afterwards.
     """
     params, loss_fn = _check(model, x, y, loss_fn)
@@ -109,9 +112,10 @@ def perturbation_sharpness(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *
         for _ in range(samples):
             delta = [torch.randn(p.shape, generator=gen).to(p) for p in params]
             scale = radius / float(torch.sqrt(sum((d * d).sum() for d in delta)))
-            for p, p0, d in zip(params, original, delta):
-                p.copy_(p0 + scale * d)
-            rises.append(float(loss_fn(model, x, y)) - base)
+            for sign in (1.0, -1.0):
+                for p, p0, d in zip(params, original, delta):
+                    p.copy_(p0 + sign * scale * d)
+                rises.append(float(loss_fn(model, x, y)) - base)
     finally:
         for p, p0 in zip(params, original):
             p.copy_(p0)

@@ -35,7 +35,7 @@ INCONCLUSIVE = "inconclusive at this preset"
 OUTCOMES = (HOLDS, CAVEAT, FAILS, INCONCLUSIVE)
 
 # The chapters whose modules register rules, in the book's order.
-CHAPTERS = ("batch_size", "batch_dynamics", "lr_scaling", "conv_padding", "batchnorm",
+CHAPTERS = ("batch_size", "batch_dynamics", "lr_scaling", "sharpness", "conv_padding", "batchnorm",
             "autoencoders", "vae", "tuning")
 SEED_ENV = "LECTURELIB_CLAIM_SEED"
 

@@ -21,9 +21,9 @@ NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
 PENDING = {"autoencoders", "batch_dynamics", "batch_size", "batchnorm", "conv_padding", "lr_scaling",
            "tuning", "vae"}
 
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,}|:{3,})\s*(\{[\w:-]+\})?(.*)$")
+_CODE_DIRECTIVES = {None, "{math}", "{code}", "{code-block}", "{code-cell}"}
 _STRIP = [
-    re.compile(r"^(```|~~~).*?^\1", re.S | re.M),           # fenced code blocks and directives
-    re.compile(r"^:::.*?$", re.M),                            # colon-fence lines
     re.compile(r"\$\$.*?\$\$", re.S),                         # display math
     re.compile(r"\\begin\{(\w+\*?)\}.*?\\end\{\1\}", re.S),   # amsmath environments
     re.compile(r"\$[^$\n]+\$"),                               # inline math
@@ -32,6 +32,28 @@ _STRIP = [
     re.compile(r"https?://\S+"),                              # links
     re.compile(r"^\([\w-]+\)=\s*$", re.M),                    # MyST targets
 ]
+
+
+def _without_code_blocks(markdown: str) -> str:
+    """Drop fenced code and math blocks, fence lines and directive options; keep the prose
+    inside other directives (notes, exercises, hints), which students read too."""
+    kept, stack = [], []       # stack of (fence, is_code)
+    for line in markdown.splitlines():
+        m = _FENCE.match(line)
+        if m and stack and m.group(1) == stack[-1][0] and not m.group(2) and not m.group(3).strip():
+            stack.pop()
+            continue
+        if stack and stack[-1][1]:
+            continue
+        if m and (m.group(2) or m.group(1)[0] != ":"):
+            stack.append((m.group(1), m.group(2) in _CODE_DIRECTIVES))
+            continue
+        if re.match(r"^\s*:[\w-]+:", line):
+            continue
+        kept.append(line)
+    return "\n".join(kept)
+
+
 NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?\s?%|(?<![\w.])\d+\.\d+(?![\w.]*\d)")
 VERDICT_WORDS = re.compile(r"\*\*\s*verdict|\bverdict\s*:|holds with a caveat|does not hold|inconclusive at this preset",
                            re.I)
@@ -39,6 +61,7 @@ VERDICT_WORDS = re.compile(r"\*\*\s*verdict|\bverdict\s*:|holds with a caveat|do
 
 def prose(markdown: str) -> str:
     """The Markdown with code, math, roles (glue included), links and targets removed."""
+    markdown = _without_code_blocks(markdown)
     for pattern in _STRIP:
         markdown = pattern.sub(" ", markdown)
     return markdown
@@ -61,6 +84,8 @@ def test_scanner_finds_typed_numbers_and_skips_glue_code_and_math():
             "version 3 of https://example.org/v1.2 and (claim-bs1)=")
     assert typed_numbers(text) == ["97.3%", "95%", "2.3"]
     assert typed_numbers("```python\nx = 0.5\n```\nand :::{math}\n") == []
+    assert typed_numbers("```{math}\n:label: eq-x\nx = 0.5\n```\n") == []
+    assert typed_numbers("```{exercise}\n:label: ex-1.5\nTry lr 0.05.\n```\n") == ["0.05"]
     assert VERDICT_WORDS.search("**Verdict: holds.**") and VERDICT_WORDS.search("so BS5 does not hold")
     assert not VERDICT_WORDS.search("the rule below prints the verdict")
 

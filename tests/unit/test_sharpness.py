@@ -85,3 +85,17 @@ def test_bad_inputs():
         perturbation_sharpness(model, x, y, radius=1.0, loss_fn=3)
     with pytest.raises(ValueError, match="one tensor per trainable parameter"):
         hessian_vector_product(model, x, y, [torch.zeros(2)])
+
+
+def test_perturbation_cancels_the_slope():
+    """Away from the minimum of a bowl, ±δ pairs still measure only the curvature."""
+    a, eig, loss = bowl()
+    model = Point(len(eig))
+    with torch.no_grad():
+        model.theta.fill_(3.0)                                   # a steep slope here
+    x, y = dummy()
+    rise = perturbation_sharpness(model, x, y, radius=0.3, samples=3, loss_fn=loss)
+    g = torch.Generator().manual_seed(0)
+    directions = [torch.randn(len(eig), generator=g).double() for _ in range(3)]   # as the probe draws them
+    exact = sum(0.5 * 0.09 * float(d @ a @ d) / float(d @ d) for d in directions) / 3
+    assert rise == pytest.approx(exact, rel=1e-9)
