@@ -1,4 +1,5 @@
-"""Run every run of the batch-size study at the ``full`` preset and keep one results file per run.
+"""Run every run of the batch-size study at the ``full`` preset and keep one results file per run,
+plus the article's gradient protocol (``gradient-protocol``, run last).
 
     python -m lecturelib.reproduce [--preset full] [--out results] [--only SLUG ...] [--list]
 
@@ -28,12 +29,14 @@ from pathlib import Path
 import torch
 
 from . import __version__
+from . import gradient_protocol as gp
 from .checkpoint import Checkpoint
 from .environment import device_name
 from .experiments import batch_size as bs
 from .presets import PRESETS
 
 SEED = 0
+PROTOCOL_SLUG = "gradient-protocol"
 SUMMARY_KEYS = ("test_acc", "train_acc", "dist_w", "dist_b", "norm_w", "norm_b", "cos_layers")
 
 
@@ -86,10 +89,24 @@ def why_not_done(path: Path, label: str, preset: str) -> str | None:
         return f"{path} holds another run ({payload.get('run') if isinstance(payload, dict) else payload!r})"
     if payload.get("preset") != preset:
         return f"{path} was made at preset {payload.get('preset')!r}, not {preset!r}"
-    missing = [k for k in SUMMARY_KEYS if k not in payload.get("summary", {})]
-    if missing or "history" not in payload or "provenance" not in payload:
-        return f"{path} lacks {missing or ['history or provenance']}"
+    if label == gp.RUN:
+        missing = [r for r in gp.REGIMES if r not in payload.get("summary", {}) or r not in payload.get("regimes", {})]
+    else:
+        missing = [k for k in SUMMARY_KEYS if k not in payload.get("summary", {})]
+        missing += [k for k in ("history",) if k not in payload]
+    if missing or "provenance" not in payload:
+        return f"{path} lacks {missing or ['provenance']}"
     return None
+
+
+def provenance(commit: str, dirty, start: float) -> dict:
+    """Where a results file came from: command, code (commit when the run started), versions, machine, time."""
+    return {"command": " ".join([Path(sys.executable).name, "-m", "lecturelib.reproduce", *sys.argv[1:]]),
+            "git_commit": commit, "git_dirty": dirty, "lecturelib": __version__, "torch": torch.__version__,
+            "python": platform.python_version(), "device": device_name(), "seed": SEED,
+            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "wall_seconds": round(time.time() - start, 1),   # of this process; a resumed run adds its earlier part
+            "torch_threads": torch.get_num_threads()}
 
 
 def run_one(spec, scale, preset: str, out: Path, checkpoints: Path | None = None) -> Path:
@@ -103,16 +120,26 @@ def run_one(spec, scale, preset: str, out: Path, checkpoints: Path | None = None
     history = bs.run(spec, scale, seed=SEED, progress=True, checkpoint=checkpoint)
     write_atomically(path, {
         "run": spec.label, "preset": preset, "summary": summary(history), "history": history.to_dict(),
-        "provenance": {
-            "command": " ".join([Path(sys.executable).name, "-m", "lecturelib.reproduce", *sys.argv[1:]]),
-            "git_commit": commit, "git_dirty": dirty, "lecturelib": __version__, "torch": torch.__version__,
-            "python": platform.python_version(), "device": device_name(), "seed": SEED,
-            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "wall_seconds": round(time.time() - start, 1),   # of this process; a resumed run adds its earlier part
-            "train_seconds": round(history.seconds[-1], 1),  # training time over all epochs, resumed or not
-            "torch_threads": torch.get_num_threads(),
-        },
+        # train_seconds: training time over all epochs, resumed or not
+        "provenance": {**provenance(commit, dirty, start), "train_seconds": round(history.seconds[-1], 1)},
     })
+    if checkpoint is not None:
+        checkpoint.clear()
+    return path
+
+
+def run_protocol(preset: str, out: Path, checkpoints: Path | None = None) -> Path:
+    """The article's gradient protocol (``lecturelib.gradient_protocol``), resumable per (regime, B)."""
+    path = out / f"{PROTOCOL_SLUG}.json"
+    commit, dirty = git_commit(), git_dirty()
+    checkpoint = None
+    if checkpoints is not None:
+        checkpoint = Checkpoint(checkpoints / f"{PROTOCOL_SLUG}.pt",
+                                {"run": gp.RUN, "preset": preset, "git_commit": commit, "seed": SEED})
+    start = time.time()
+    result = gp.run(preset, seed=SEED, progress=True, checkpoint=checkpoint)
+    result.provenance = provenance(commit, dirty, start)
+    write_atomically(path, result.to_dict())
     if checkpoint is not None:
         checkpoint.clear()
     return path
@@ -129,30 +156,34 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     scale = bs.scale(args.preset)
     specs = bs.study_runs(scale)
+    ps = gp.scale(args.preset)
+    entries = {slug(spec.label): (spec.label, f"{spec.epochs} epochs", spec) for spec in specs}
+    entries[PROTOCOL_SLUG] = (gp.RUN, f"{ps.trials} trials x {len(ps.batch_sizes)} batch sizes x 2 regimes", None)
     if args.list:
-        for spec in specs:
-            print(f"{slug(spec.label):40s} {spec.label} ({spec.epochs} epochs)")
+        for name, (label, size, _) in entries.items():
+            print(f"{name:40s} {label} ({size})")
         return
     if args.only is not None:
-        known = {slug(s.label) for s in specs}
-        unknown = sorted(set(args.only) - known)
+        unknown = sorted(set(args.only) - set(entries))
         if unknown:
-            ap.error(f"--only: unknown run(s) {unknown}; choose from {sorted(known)}")
-        by_slug = {slug(s.label): s for s in specs}
-        specs = [by_slug[name] for name in dict.fromkeys(args.only)]
+            ap.error(f"--only: unknown run(s) {unknown}; choose from {sorted(entries)}")
+        entries = {name: entries[name] for name in dict.fromkeys(args.only)}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     checkpoints = None if args.checkpoints == "none" else Path(args.checkpoints)
-    for spec in specs:
-        path = out / f"{slug(spec.label)}.json"
-        reason = why_not_done(path, spec.label, args.preset)
+    for name, (label, size, spec) in entries.items():
+        path = out / f"{name}.json"
+        reason = why_not_done(path, label, args.preset)
         if reason is None:
             print(f"done already: {path}")
             continue
         if path.exists():
             print(f"running it again: {reason}")
-        print(f"running {spec.label} ({spec.epochs} epochs) at {args.preset} -> {path}", flush=True)
-        run_one(spec, scale, args.preset, out, checkpoints)
+        print(f"running {label} ({size}) at {args.preset} -> {path}", flush=True)
+        if spec is None:
+            run_protocol(args.preset, out, checkpoints)
+        else:
+            run_one(spec, scale, args.preset, out, checkpoints)
 
 
 if __name__ == "__main__":

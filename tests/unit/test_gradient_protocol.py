@@ -1,0 +1,80 @@
+"""The article's gradient protocol: the fast hand-written step against autograd, and its bookkeeping."""
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from lecturelib import gradient_protocol as gp
+from lecturelib.models import MLP
+
+
+def _data(n=64, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(n, 1, 4, 4, generator=g), torch.randint(0, 3, (n,), generator=g)
+
+
+def test_fast_path_equals_autograd_and_the_definition():
+    torch.manual_seed(0)
+    model = MLP(16, (12, 8), 3)
+    x, y = _data()
+    fast = gp.summed_update_norms(model, x, y, [1, 2, 8, 32], trials=3, samples=32, lr=0.05)
+    slow = gp.summed_update_norms(model, x, y, [1, 2, 8, 32], trials=3, samples=32, lr=0.05, fast=False)
+    for b in fast:
+        np.testing.assert_allclose(fast[b], slow[b], rtol=1e-4)
+    # The definition, written out: summed batch-mean gradients of the last weight matrix.
+    idx = gp.trial_indices(len(x), 32, 0, 0)
+    m = MLP(16, (12, 8), 3)
+    m.load_state_dict(model.state_dict())
+    total = torch.zeros_like(m.net[-1].weight)
+    for i in range(0, 32, 8):
+        m.zero_grad()
+        nn.functional.cross_entropy(m(x[idx][i:i + 8]), y[idx][i:i + 8]).backward()
+        total += m.net[-1].weight.grad
+        with torch.no_grad():
+            for p in m.parameters():
+                p -= 0.05 * p.grad
+    assert float(total.norm()) == pytest.approx(fast[8][0], rel=1e-4)
+
+
+def test_caller_model_is_untouched_and_other_models_use_autograd():
+    torch.manual_seed(1)
+    model = MLP(16, (8,), 3, activation="tanh")           # not a ReLU MLP: the autograd path
+    before = [p.detach().clone() for p in model.parameters()]
+    x, y = _data()
+    out = gp.summed_update_norms(model, x, y, [4], trials=2, samples=16)
+    assert out[4].shape == (2,) and np.all(out[4] > 0)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+    assert gp._relu_mlp_layers(model) is None and gp._relu_mlp_layers(MLP(16, (8,), 3)) is not None
+
+
+def test_bad_inputs():
+    model, (x, y) = MLP(16, (8,), 3), _data()
+    with pytest.raises(ValueError, match="divisible by every batch size"):
+        gp.summed_update_norms(model, x, y, [3], trials=1, samples=16)
+    with pytest.raises(ValueError, match="samples must be <= 64"):
+        gp.summed_update_norms(model, x, y, [1], trials=1, samples=128)
+    with pytest.raises(TypeError, match="batch_sizes must be"):
+        gp.summed_update_norms(model, x, y, 4, trials=1, samples=16)
+    with pytest.raises(ValueError, match="lr must be > 0"):
+        gp.summed_update_norms(model, x, y, [4], trials=1, samples=16, lr=0)
+    with pytest.raises(ValueError, match="equal length"):
+        gp.summed_update_norms(model, x, y[:5], [4], trials=1, samples=4)
+    with pytest.raises(FileNotFoundError, match="reproduce --only gradient-protocol"):
+        gp.load("/nonexistent/gradient-protocol.json")
+    with pytest.raises(ValueError, match="not a gradient-protocol result"):
+        gp.ProtocolResult.from_dict({"run": "BS 64, lr 0.01"})
+
+
+def test_run_at_ci_round_trips_and_resumes(tmp_path):
+    from lecturelib.checkpoint import Checkpoint
+
+    ck = Checkpoint(tmp_path / "gp.pt", {"run": gp.RUN})
+    whole = gp.run("ci", checkpoint=ck)
+    again = gp.ProtocolResult.from_dict(whole.to_dict())
+    assert again.mean_std() == whole.mean_std()
+    assert set(whole.norms) == {"early", "late"} and list(whole.norms["late"]) == list(gp.scale("ci").batch_sizes)
+    # A checkpoint holding every (regime, B) makes a second run skip all the work and agree exactly.
+    resumed = gp.run("ci", checkpoint=ck)
+    for r in whole.norms:
+        for b in whole.norms[r]:
+            np.testing.assert_array_equal(whole.norms[r][b], resumed.norms[r][b])
