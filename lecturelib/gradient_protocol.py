@@ -221,6 +221,19 @@ def trained_points(preset: str, *, seed: int = 0, progress: bool = False) -> dic
     return {"early": snaps.states[s.early_epochs], "late": snaps.states[s.late_epochs], "history": history}
 
 
+def measure(models: dict, preset: str | None = None, *, seed: int = 0,
+            progress: bool = False) -> dict[str, dict[int, np.ndarray]]:
+    """The protocol at this preset's sizes for each model in ``models`` (e.g. {"early": m1, "late": m2})."""
+    from .experiments import batch_size as bs
+
+    check_type("models", models, dict, "a dict name -> model")
+    s, net = scale(preset), bs.scale(preset)
+    data = mnist(train_limit=net.train_limit, test_limit=1)
+    return {name: summed_update_norms(model, data.x_train, data.y_train, s.batch_sizes, trials=s.trials,
+                                      samples=s.samples, seed=seed, progress=progress)
+            for name, model in models.items()}
+
+
 def run(preset: str | None = None, *, seed: int = 0, progress: bool = False, checkpoint=None) -> ProtocolResult:
     """Train to both regimes, then run the protocol at every batch size of the preset.
 

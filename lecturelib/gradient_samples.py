@@ -124,3 +124,45 @@ def _check_batch_sizes(batch_sizes) -> tuple[int, ...]:
     if not isinstance(batch_sizes, (list, tuple)) or not batch_sizes:
         raise TypeError(f"batch_sizes must be a non-empty list or tuple of integers, got {batch_sizes!r}")
     return tuple(check_int(f"batch_sizes[{i}]", b, low=1) for i, b in enumerate(batch_sizes))
+
+
+@dataclass
+class Agreement:
+    """How much the per-sample gradients of one pool agree with each other (BS17).
+
+    mean_cosine: the mean cosine similarity between two different samples' gradients;
+    opposing: the fraction of such pairs with a negative cosine ("competing" samples);
+    ratio[B]: mean over trials of ‖mean of B per-sample gradients‖ divided by the mean
+    ‖per-sample gradient‖: 1 if the samples of a batch all pointed the same way, 1/√B if
+    their directions were independent and random, lower still if they pulled against each other.
+    """
+    mean_cosine: float
+    opposing: float
+    ratio: dict[int, float]
+
+
+def agreement(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_sizes, *, trials: int = 200,
+              seed: int = 0, names=None) -> Agreement:
+    """Cosines between per-sample gradients and the cancellation in their batch means, at fixed weights."""
+    check_type("model", model, nn.Module, "a torch.nn.Module")
+    batch_sizes = _check_batch_sizes(batch_sizes)
+    trials = check_int("trials", trials, low=1)
+    check_int("seed", seed, low=0)
+    if len(x) < 2:
+        raise ValueError(f"x must hold at least 2 samples, got {len(x)}")
+    names = last_layer_names(model) if names is None else names
+    was_training = model.training
+    model.eval()
+    G = per_sample_grads(model, x, y, names=names).double()
+    model.train(was_training)
+    n = len(G)
+    lengths = G.norm(dim=1)
+    unit = G / lengths.clamp_min(1e-30)[:, None]
+    cos = unit @ unit.T
+    off = ~torch.eye(n, dtype=torch.bool)
+    gen = torch.Generator().manual_seed(seed)
+    ratio = {}
+    for b in batch_sizes:
+        idx = torch.randint(n, (trials, b), generator=gen)
+        ratio[b] = float(G[idx].mean(1).norm(dim=1).mean() / lengths.mean())
+    return Agreement(float(cos[off].mean()), float((cos[off] < 0).double().mean()), ratio)

@@ -56,6 +56,8 @@ def glue(name: str, value) -> None:
     from IPython.core.formatters import format_display_data
     from IPython.display import display
 
+    if hasattr(value, "item") and getattr(value, "shape", None) == ():
+        value = value.item()   # a NumPy or torch scalar: its repr would not parse as a number in the role
     bundle, metadata = format_display_data(value)
     metadata["scrapbook"] = {"name": name, "mime_prefix": GLUE_PREFIX}
     display({GLUE_PREFIX + k: v for k, v in bundle.items()}, raw=True, metadata=metadata)

@@ -48,7 +48,8 @@ class Verdict:
     sentence: what the page prints after the outcome, built from ``numbers``;
     numbers: the measured values the rule used, by name;
     margin: the one number the outcome turns on, signed so that larger means
-    "more in the claimed direction" (``None`` for a rule with no single margin).
+    "farther on the side of the threshold that the expected outcome rests on"
+    (``None`` for a rule with no single margin).
     """
     claim: str
     outcome: str

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from .._checks import check_int, check_type
 from ..data import mnist
-from ..gradient_samples import GradientSamples, sample_gradients
+from ..gradient_samples import Agreement, GradientSamples, agreement, sample_gradients
 from ..presets import pick
 from ..probes import Snapshots, WeightGeometry
 from ..train import fit
@@ -67,6 +67,13 @@ def gradient_study(model, s: Scale | None = None, *, seed: int = 0) -> GradientS
     check_int("seed", seed, low=0)
     pool = mnist(train_limit=s.pool)
     return sample_gradients(model, pool.x_train, pool.y_train, s.batch_sizes, trials=s.trials, seed=seed)
+
+
+def competition(model, s: Scale | None = None, *, seed: int = 0, pool: int = 512) -> Agreement:
+    """BS17: how far the per-sample gradients of ``pool`` training images agree, at the model's weights."""
+    s = _scale(s)
+    data = mnist(train_limit=check_int("pool", pool, low=2))
+    return agreement(model, data.x_train, data.y_train, s.batch_sizes, trials=s.trials, seed=seed)
 
 
 def distance_runs(s: bs.Scale | None = None) -> list[bs.Run]:

@@ -78,3 +78,13 @@ def test_run_at_ci_round_trips_and_resumes(tmp_path):
     for r in whole.norms:
         for b in whole.norms[r]:
             np.testing.assert_array_equal(whole.norms[r][b], resumed.norms[r][b])
+
+
+def test_measure_uses_the_preset_sizes():
+    model = MLP(784, (8,), 10)
+    out = gp.measure({"a": model}, "ci")
+    s = gp.scale("ci")
+    assert list(out) == ["a"] and list(out["a"]) == list(s.batch_sizes)
+    assert all(len(v) == s.trials for v in out["a"].values())
+    with pytest.raises(TypeError, match="models must be a dict"):
+        gp.measure([model], "ci")

@@ -1,5 +1,6 @@
 """The reproduction command, and every committed results file."""
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,41 @@ def test_unknown_run_is_an_error(tmp_path):
         reproduce.main(["--out", str(tmp_path), "--only", "bs-3-lr-9"])
 
 
+def _in_history(sha: str) -> bool:
+    return subprocess.run(["git", "cat-file", "-e", f"{sha}^{{commit}}"], cwd=RESULTS.parent,
+                          capture_output=True).returncode == 0
+
+
+def _has_history() -> bool:
+    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=RESULTS.parent, capture_output=True).returncode == 0
+
+
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_results_file_names_a_commit_of_this_repository(path):
+    if not _has_history():
+        pytest.skip("this checkout has no git history to look the commit up in")
+    provenance = json.loads(path.read_text())["provenance"]
+    assert _in_history(provenance["git_commit"]), f"{path.name}: {provenance['git_commit']} is not in this history"
+    if "git_dirty" in provenance:           # files written since the flag was added record it
+        assert isinstance(provenance["git_dirty"], bool)
+
+
+@pytest.mark.parametrize("path", [p for p in FILES if p.stem == reproduce.PROTOCOL_SLUG], ids=lambda p: p.name)
+def test_gradient_protocol_file_is_well_formed(path):
+    from lecturelib import gradient_protocol as gp
+
+    payload = json.loads(path.read_text())
+    assert payload["preset"] == "full" and reproduce.why_not_done(path, gp.RUN, "full") is None
+    result = gp.ProtocolResult.from_dict(payload)
+    sizes = payload["config"]["batch_sizes"]
+    for regime in gp.REGIMES:
+        assert sorted(result.norms[regime]) == sizes
+        assert all(len(v) == payload["config"]["trials"] for v in result.norms[regime].values())
+        for b, (mean, std) in result.mean_std()[regime].items():
+            assert payload["summary"][regime][str(b)] == {"mean": mean, "std": std}
+
+
+@pytest.mark.parametrize("path", [p for p in FILES if p.stem != reproduce.PROTOCOL_SLUG], ids=lambda p: p.name)
 def test_results_file_is_well_formed_with_provenance(path):
     payload = json.loads(path.read_text())
     assert payload["preset"] == "full"
