@@ -70,8 +70,9 @@ class Autoencoder(nn.Module):
         super().__init__()
         self.code_size = check_int("code_size", code_size, low=1, high=N_PIXELS)
         self.hidden = _check_hidden(hidden)
-        self.encoder = nn.Sequential(nn.Flatten(), _mlp((N_PIXELS, *self.hidden, code_size), last_activation=False))
-        self.decoder = _mlp((code_size, *reversed(self.hidden), N_PIXELS), last_activation=False)
+        widths = (N_PIXELS, *self.hidden, code_size)
+        self.encoder = nn.Sequential(nn.Flatten(), _mlp(widths, last_activation=False))
+        self.decoder = _mlp(widths[::-1], last_activation=False)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.encoder(x)
@@ -175,7 +176,8 @@ def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, *,
 
 
 def kl_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """KL(N(mu, diag(exp(logvar))) || N(0, I)) in closed form, one value per row (nats)."""
+    """KL(N(mu, diag(exp(logvar))) || N(0, I)) in closed form, one value per row
+    (nats)."""
     _check_gaussian(mu, logvar)
     # 1/2 * sum_j (mu_j^2 + sigma_j^2 - 1 - log sigma_j^2)
     return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=1)
@@ -205,7 +207,8 @@ def vae_terms(model: VAE, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def vae_loss(model: VAE, x: torch.Tensor, beta: float = 1.0) -> torch.Tensor:
-    """Mean over the batch of reconstruction + beta * KL: the negative ELBO when beta = 1."""
+    """Mean over the batch of reconstruction + beta * KL: the negative ELBO when
+    beta = 1."""
     _check_model("model", model, (VAE,))
     beta = check_float("beta", beta, low=0.0)
     recon, kl = vae_terms(model, x)
@@ -215,7 +218,8 @@ def vae_loss(model: VAE, x: torch.Tensor, beta: float = 1.0) -> torch.Tensor:
 @torch.no_grad()
 def importance_bounds(model: VAE, x: torch.Tensor, n_samples: int, *, seed: int = 0,
                       chunk: int = 100) -> dict:
-    """Two estimates of log p(x) per image from the same ``n_samples`` draws z_k ~ q(z|x).
+    """Two estimates of log p(x) per image from the same ``n_samples`` draws
+    z_k ~ q(z|x).
 
     With log-weights log w_k = log p(x|z_k) + log p(z_k) - log q(z_k|x):
     ``elbo`` is their mean (a Monte-Carlo ELBO) and ``iwae`` is log of the mean of
@@ -239,7 +243,8 @@ def importance_bounds(model: VAE, x: torch.Tensor, n_samples: int, *, seed: int 
         z = mu + torch.exp(0.5 * logvar) * eps                      # (K, n, latent)
         logits = model.decode_logits(z.flatten(0, 1)).view(n_samples, len(xb), -1)
         target = to_unit(xb).flatten(1).expand_as(logits)
-        log_px_z = -F.binary_cross_entropy_with_logits(logits, target, reduction="none").sum(2)
+        bce = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
+        log_px_z = -bce.sum(2)                                       # log p(x|z_k)
         # log p(z) - log q(z|x) for diagonal Gaussians; the 2*pi terms cancel.
         log_pz_qz = (-0.5 * z.pow(2) + 0.5 * eps.pow(2) + 0.5 * logvar).sum(2)
         log_w = log_px_z + log_pz_qz                                 # (K, n)
@@ -421,7 +426,8 @@ def classifier_score(classifier: nn.Module, images: torch.Tensor) -> dict:
 # --- PCA, for the linear autoencoder ----------------------------------------------
 
 def pca(x: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """The mean image and the top ``k`` principal directions (k x 784, orthonormal rows)."""
+    """The mean image and the top ``k`` principal directions (k x 784,
+    orthonormal rows), from a singular value decomposition of the centred images."""
     check_type("x", x, torch.Tensor, "a torch.Tensor")
     flat = x.reshape(len(x), -1).double().cpu()
     k = check_int("k", k, low=1, high=min(flat.shape))
@@ -442,12 +448,13 @@ def pca_error(x: torch.Tensor, mean: torch.Tensor, components: torch.Tensor) -> 
 
 
 def principal_angles(a: torch.Tensor, b: torch.Tensor) -> np.ndarray:
-    """Principal angles in degrees between the column spaces of ``a`` and ``b`` (d x k each),
-    smallest first: all zero when the two spans coincide."""
+    """Principal angles in degrees between the column spaces of ``a`` and ``b``
+    (d x k each), smallest first: all zero when the two spans coincide."""
     check_type("a", a, torch.Tensor, "a torch.Tensor")
     check_type("b", b, torch.Tensor, "a torch.Tensor")
     if a.dim() != 2 or b.dim() != 2 or a.shape[0] != b.shape[0]:
-        raise ValueError(f"a and b must be matrices with the same number of rows, got {tuple(a.shape)} and {tuple(b.shape)}")
+        raise ValueError(f"a and b must be matrices with the same number of rows, "
+                         f"got {tuple(a.shape)} and {tuple(b.shape)}")
     qa, _ = torch.linalg.qr(a.double().cpu())
     qb, _ = torch.linalg.qr(b.double().cpu())
     cosines = torch.linalg.svdvals(qa.T @ qb).clamp(-1.0, 1.0)

@@ -72,10 +72,10 @@ def ae1(study: dict) -> Verdict:
                        numbers, margin)
     if min(rises) < AE1_MIN_STEP:
         i = rises.index(min(rises))
-        return Verdict("AE1", CAVEAT, facts + f" The features stop improving between codes of "
-                       f"{ks[i]} and {ks[i + 1]} numbers ({100 * rises[i]:+.1f} points): past that "
-                       f"size a larger code buys sharper reconstructions, not better features.",
-                       numbers, margin)
+        return Verdict("AE1", CAVEAT, facts + f" But the features gain less than "
+                       f"{100 * AE1_MIN_STEP:.0f} points between codes of {ks[i]} and {ks[i + 1]} "
+                       f"numbers ({100 * rises[i]:+.1f}): from some size on, a larger code buys "
+                       f"sharper reconstructions more than better features.", numbers, margin)
     return Verdict("AE1", HOLDS, facts + " Every larger code reconstructs better and describes the "
                    "digits better, and even the smallest code beats the mean image.", numbers, margin)
 
@@ -113,6 +113,7 @@ def ae2(rows: list[dict]) -> Verdict:
                        f"{widest['k']}): the same subspace, as the theorem says.", numbers, margin)
     k = widest["k"]
     j, cos = missed[k]
+    flattest = min(rows, key=lambda r: r["variance_gap"])
     median = max((r["median_angle"] for r in big), default=None)
     if median is None:
         shared = ""
@@ -123,12 +124,13 @@ def ae2(rows: list[dict]) -> Verdict:
         shared = f" Even the median principal angle reaches {median:.1f}° with k ≥ 8."
     return Verdict("AE2", CAVEAT, facts + shared + f" But the subspaces are not the same: at k = {k} "
                    f"the largest principal angle is {widest['max_angle']:.0f}°, so one direction of "
-                   f"the autoencoder's subspace lies far outside PCA's; PCA's direction {j} keeps "
-                   f"only {cos:.2f} of its length inside the autoencoder's subspace. A missing "
-                   f"direction costs little error when its replacement carries almost as much "
-                   f"variance (PCA's direction {k + 1} carries {widest['variance_gap']:.0%} less "
-                   f"than direction {k}), so a short run gets the error close long before the "
-                   f"subspace.", numbers, margin)
+                   f"the autoencoder's subspace lies far outside PCA's (PCA's direction {j} keeps "
+                   f"only {cos:.2f} of its length inside the autoencoder's subspace), while the "
+                   f"error there is only {1 / ratio[k]:.3f} times PCA's. The error barely notices a "
+                   f"misplaced direction that still carries much variance: trading PCA's direction "
+                   f"k for direction k + 1 costs only the difference of their variances, "
+                   f"{flattest['variance_gap']:.0%} of direction k's at k = {flattest['k']}. So a "
+                   f"short run gets the error close long before the subspace.", numbers, margin)
 
 
 text_claim("AE3", chapter="autoencoders",

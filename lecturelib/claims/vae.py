@@ -25,14 +25,21 @@ VAE1_GRAD_TOL = 1e-5
 # 0.140; the balance gap -0.054 to +0.067 with mean +0.003 and standard deviation 0.037, so a
 # balance difference below 0.1 (2.7 standard deviations; a balance b means 10^b equally used
 # digits) is within what changes from seed to seed. The plain autoencoder at a Gaussian fitted
-# to its own codes beat the VAE's confidence by 0.066 to 0.111 on every seed.
+# to its own codes beat the VAE's confidence by 0.066 to 0.111 on every seed, so by the same
+# standard (0.04) it wins at ci: holds with a caveat x10. At quick (seed 0) it was ahead by
+# only 0.008 and less balanced, so the VAE ties with it there.
 VAE2_MIN_CONFIDENCE_GAP = 0.04
 VAE2_BALANCE_TOL = 0.1
 
-# VAE3: every epoch must raise the test ELBO, and every larger β must raise the reconstruction
-# term and lower the KL term, each by at least this many nats per image. Seeds 0-9 at ci: the
-# smallest such step was 7.6 to 10.3 nats; the importance-weighted bound (100 draws) lay 4.2 to
-# 4.7 nats above the ELBO.
+# VAE3: training must raise the test ELBO by VAE3_MIN_RISE nats per image overall (its end
+# against its start; a run that converges may gain little in its last epochs, so single epochs
+# are reported, not tested), the importance-weighted estimate must lie above the ELBO, and
+# every larger β must raise the reconstruction term and lower the KL term by VAE3_MIN_STEP
+# nats. Seeds 0-9 at ci: the ELBO rose by 402 to 409 nats (and by at least 8.8 in every
+# epoch); the smallest β step, the margin, was 7.6 to 10.3 nats; the importance-weighted bound
+# (100 draws) lay 4.2 to 4.7 nats above the ELBO. At quick (seed 0) the last epoch still added
+# 1.1 nats and the smallest β step was 4.6 (the KL from β = 4 to 8).
+VAE3_MIN_RISE = 100.0
 VAE3_MIN_STEP = 2.0
 
 
@@ -104,10 +111,10 @@ def vae2(study: dict) -> Verdict:
     """Weighs both classifier scores: confidence (do the samples look like some digit?) and
     balance (do they cover the ten digits?). The VAE wins against a baseline when it is more
     confident by VAE2_MIN_CONFIDENCE_GAP and not less balanced by more than VAE2_BALANCE_TOL.
-    Holds when it wins against the plain autoencoder at N(0, I) codes and is not beaten by the
-    plain autoencoder at a Gaussian fitted to its own codes; holds with a caveat when it wins
-    but is less balanced beyond the tolerance, or the fitted baseline beats it; does not hold
-    when it is not more confident."""
+    Holds when it wins against the plain autoencoder at N(0, I) codes and the plain
+    autoencoder at a Gaussian fitted to its own codes does not win against it by the same
+    standard; holds with a caveat when it wins but is less balanced beyond the tolerance, or
+    the fitted baseline wins against it; does not hold when it is not more confident."""
     scores = study["scores"]
     missing = {PLAIN, FITTED, PRIOR, REAL} - set(scores)
     if missing:
@@ -116,7 +123,9 @@ def vae2(study: dict) -> Verdict:
     bal = {k: v["balance"] for k, v in scores.items()}
     conf_gap, bal_gap = conf[PRIOR] - conf[PLAIN], bal[PRIOR] - bal[PLAIN]
     fitted_conf_gap, fitted_bal_gap = conf[FITTED] - conf[PRIOR], bal[FITTED] - bal[PRIOR]
-    fitted_wins = fitted_conf_gap > 0 and fitted_bal_gap > -VAE2_BALANCE_TOL
+    # The fitted baseline beats the VAE by the same standard the VAE must meet against the plain
+    # autoencoder: more confident by the minimum gap, and not less balanced beyond the tolerance.
+    fitted_wins = fitted_conf_gap >= VAE2_MIN_CONFIDENCE_GAP and fitted_bal_gap >= -VAE2_BALANCE_TOL
     numbers = {"confidence": conf, "balance": bal, "confidence_gap": conf_gap, "balance_gap": bal_gap,
                "fitted_confidence_gap": fitted_conf_gap, "fitted_balance_gap": fitted_bal_gap,
                "judge_accuracy": study.get("judge_accuracy")}
@@ -134,8 +143,9 @@ def vae2(study: dict) -> Verdict:
         weighed = " So the VAE wins on confidence, and the balance goes its way too."
     elif bal_gap >= -VAE2_BALANCE_TOL:
         weighed = (" So the VAE wins on confidence; its balance is lower, but by less than the "
-                   "tolerance, which is about what the balance moves by from one seed to the next, "
-                   "so the balance does not change the outcome.")
+                   "tolerance (a little under three times the balance gap's standard deviation "
+                   "from one training seed to the next at ci), so the balance does not change the "
+                   "outcome.")
     else:
         weighed = (" The two scores disagree: the VAE's samples look more like digits but cover "
                    "fewer kinds of digit, by more than the tolerance.")
@@ -151,8 +161,10 @@ def vae2(study: dict) -> Verdict:
     if caveats:
         return Verdict("VAE2", CAVEAT, facts + weighed + " The caveat: " + "; and ".join(caveats) + ".",
                        numbers, conf_gap)
-    return Verdict("VAE2", HOLDS, facts + weighed + f" A Gaussian fitted to the plain autoencoder's "
-                   f"codes does not beat it either ({conf[FITTED]:.3f} and {bal[FITTED]:.3f}).",
+    return Verdict("VAE2", HOLDS, facts + weighed + f" The stronger baseline, the plain autoencoder "
+                   f"decoded at a Gaussian fitted to its own training codes, does not beat it by "
+                   f"that standard either ({conf[FITTED]:.3f} and {bal[FITTED]:.3f}): the VAE's "
+                   f"prior is as good a place to sample as a density fitted after training.",
                    numbers, conf_gap)
 
 
@@ -160,37 +172,42 @@ def vae2(study: dict) -> Verdict:
       paraphrase="\"Variational\" comes from variational inference: the loss is the negative ELBO, "
                  "a lower bound on log p(x).",
       measure=measure_elbo, threshold=VAE3_MIN_STEP, expected_ci=HOLDS,
-      margin="smallest step in nats: the ELBO's rise per epoch, and across β the rise of the "
-             "reconstruction term and the fall of the KL")
+      margin="smallest step across β in nats: the rise of the reconstruction term or the fall "
+             "of the KL, whichever is smaller")
 def vae3(study: dict) -> Verdict:
-    """Holds when training raises the test ELBO every epoch, each larger β trades
-    reconstruction for KL (each step at least VAE3_MIN_STEP nats), and the importance-weighted
-    estimate lies above the ELBO (the bound is not tight). With the ELBO rising but the β
-    trade-off not monotone: holds with a caveat. ELBO not rising: does not hold."""
+    """Holds when training raises the test ELBO by VAE3_MIN_RISE nats overall, the
+    importance-weighted estimate lies above the ELBO (the bound is not tight), and each larger β
+    trades reconstruction for KL by at least VAE3_MIN_STEP nats in each term. With the β
+    trade-off not monotone: holds with a caveat. ELBO not rising, or no gap: does not hold."""
     _, history = study["vae"]
     elbo = list(history["test_elbo"])
     betas = sorted(study["betas"])
+    if len(elbo) < 2 or len(betas) < 2:
+        raise ValueError("study needs an ELBO curve of 2+ entries and 2+ betas "
+                         "(see experiments.autoencoders.elbo_study)")
     recon = [study["betas"][b][1].final("test_recon") for b in betas]
     kl = [study["betas"][b][1].final("test_kl") for b in betas]
     epoch_rises = [b - a for a, b in zip(elbo, elbo[1:])]
-    recon_steps = [b - a for a, b in zip(recon, recon[1:])]
-    kl_steps = [a - b for a, b in zip(kl, kl[1:])]
+    steps = [b - a for a, b in zip(recon, recon[1:])] + [a - b for a, b in zip(kl, kl[1:])]
     draws = max(study["iwae"])
     gap = study["iwae"][draws] - study["elbo"]
-    margin = min(epoch_rises + recon_steps + kl_steps)
-    numbers = {"elbo_curve": elbo, "betas": betas, "recon": recon, "kl": kl,
+    rise = elbo[-1] - elbo[0]
+    margin = min(steps)
+    numbers = {"elbo_curve": elbo, "elbo_rise": rise, "betas": betas, "recon": recon, "kl": kl,
                "elbo_estimate": study["elbo"], "iwae": study["iwae"], "bound_gap": gap}
+    every = ("rising in every epoch" if min(epoch_rises) > 0 else
+             f"though it falls by {-min(epoch_rises):.1f} in one epoch")
     facts = (f"The test ELBO rises from {elbo[0]:.1f} nats per image before training to "
-             f"{elbo[-1]:.1f} after {len(elbo) - 1} epochs (smallest rise per epoch "
-             f"{min(epoch_rises):.1f}). From β = {betas[0]:g} to β = {betas[-1]:g} the reconstruction "
+             f"{elbo[-1]:.1f} after {len(elbo) - 1} epochs, {every} (the last epoch adds "
+             f"{epoch_rises[-1]:.1f}). From β = {betas[0]:g} to β = {betas[-1]:g} the reconstruction "
              f"term grows from {recon[0]:.1f} to {recon[-1]:.1f} nats and the KL term shrinks from "
              f"{kl[0]:.1f} to {kl[-1]:.1f}. On {study['images']} test images the importance-weighted "
              f"estimate with {draws} draws, {study['iwae'][draws]:.1f}, lies {gap:.1f} nats above the "
              f"ELBO, {study['elbo']:.1f}: the ELBO is a bound below log p(x), not log p(x) itself.")
-    if min(epoch_rises) < VAE3_MIN_STEP or not gap > 0:
-        return Verdict("VAE3", FAILS, facts + " Training does not raise the bound every epoch.",
-                       numbers, margin)
-    if min(recon_steps + kl_steps) < VAE3_MIN_STEP:
+    if rise < VAE3_MIN_RISE or not gap > 0:
+        return Verdict("VAE3", FAILS, facts + " Training does not raise the bound clearly, or the "
+                       "tighter estimate does not lie above it.", numbers, margin)
+    if margin < VAE3_MIN_STEP:
         return Verdict("VAE3", CAVEAT, facts + " The β sweep does not trade reconstruction for KL "
                        "at every step.", numbers, margin)
     return Verdict("VAE3", HOLDS, facts + " Minimizing the loss raises the bound, and β moves the "

@@ -13,7 +13,7 @@ import torch
 from .. import autoencoders as ae
 from .._checks import check_choice, check_float, check_int, check_type
 from ..data import Data, mnist
-from ..models import MLP
+from ..models import ACTIVATIONS, MLP
 from ..presets import pick, preset, set_seed
 from ..train import History, fit
 
@@ -266,6 +266,40 @@ def beta_sweep(s: Scale | None = None, *, latent_size: int | None = None, seed: 
     s = _scale(s)
     k = s.latent_size if latent_size is None else latent_size
     return {b: train("vae", k, s, seed=seed, beta=b) for b in s.betas}
+
+
+def greedy_pretraining(s: Scale | None = None, *, widths=(256, 64), activation: str = "sigmoid",
+                       lr: float = 0.1, epochs: int = 1, seed: int = 0) -> dict:
+    """AE3 as a small demo: greedy, layer-wise pretraining of an MLP classifier.
+
+    Each hidden layer in turn is trained, without labels, as the encoder of a one-layer
+    autoencoder on the outputs of the layers below it (Adam, squared error); then the
+    whole network is trained with labels by plain SGD at ``lr``. The same network from
+    random weights is trained beside it. The defaults are in the spirit of 2006: sigmoid
+    units and plain SGD. Returns {"pretrained": History, "random": History}.
+    """
+    s = _scale(s)
+    widths = tuple(check_int("widths[i]", w, low=1) for w in widths)
+    lr = check_float("lr", lr, low=0.0, low_open=True)
+    epochs = check_int("epochs", epochs, low=1)
+    d = data(s)
+    set_seed(seed)
+    pretrained = MLP(ae.N_PIXELS, widths, 10, activation=activation)
+    x_train, x_test = d.x_train.flatten(1), d.x_test.flatten(1)
+    layers = [m for m in pretrained.net if isinstance(m, torch.nn.Linear)][:-1]
+    for depth, layer in enumerate(layers, start=1):
+        encoder = torch.nn.Sequential(layer, ACTIVATIONS[activation]())
+        autoencoder = torch.nn.Sequential(encoder, torch.nn.Linear(layer.out_features, layer.in_features))
+        fit(autoencoder, Data(x_train, d.y_train, x_test, d.y_test), optimizer="adam", lr=s.lr,
+            batch_size=s.batch_size, epochs=epochs, objective=ae.Reconstruction(), seed=seed,
+            label=f"pretraining layer {depth}")
+        with torch.no_grad():
+            x_train, x_test = encoder(x_train), encoder(x_test)
+    set_seed(seed)
+    random = MLP(ae.N_PIXELS, widths, 10, activation=activation)
+    return {name: fit(model, d, optimizer="sgd", lr=lr, batch_size=s.batch_size, epochs=epochs,
+                      seed=seed, label=name)
+            for name, model in (("pretrained", pretrained), ("random", random))}
 
 
 def prior_samples_study(s: Scale | None = None, *, seed: int = 0) -> dict:

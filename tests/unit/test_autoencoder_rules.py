@@ -110,6 +110,7 @@ def test_vae2_weighs_confidence_and_balance():
     assert "weighs both scores" in v.sentence and v.margin == pytest.approx(0.09)
     v = vae_rules.vae2(_scores(fitted=(0.60, 0.95)))
     assert v.outcome == HOLDS and "does not beat it" in v.sentence
+    assert vae_rules.vae2(_scores(fitted=(0.65, 0.99))).outcome == HOLDS   # ahead by less than 0.04
     v = vae_rules.vae2(_scores(vae=(0.62, 0.75), fitted=(0.60, 0.95)))    # confident, but one-sided
     assert v.outcome == CAVEAT and "two scores disagree" in v.sentence and "less varied" in v.sentence
     v = vae_rules.vae2(_scores(vae=(0.55, 0.99)))                          # varied, not more digit-like
@@ -135,9 +136,14 @@ def _elbo(curve=(-550, -180, -155, -145), recon=(118, 126, 161), kl=(28, 19, 5),
 def test_vae3_outcomes():
     v = vae_rules.vae3(_elbo())
     assert v.outcome == HOLDS and v.margin == pytest.approx(8) and "5.0 nats above" in v.sentence
+    assert "rising in every epoch" in v.sentence
+    v = vae_rules.vae3(_elbo(curve=(-550, -180, -181, -180.5)))   # a converged run may dip
+    assert v.outcome == HOLDS and "falls by 1.0 in one epoch" in v.sentence
     assert vae_rules.vae3(_elbo(kl=(28, 29, 5))).outcome == CAVEAT
-    assert vae_rules.vae3(_elbo(curve=(-550, -180, -181, -145))).outcome == FAILS
+    assert vae_rules.vae3(_elbo(curve=(-550, -500, -480, -470))).outcome == FAILS   # rises 80 nats
     assert vae_rules.vae3(_elbo(iwae=-150.0)).outcome == FAILS
+    with pytest.raises(ValueError, match="2\\+ betas"):
+        vae_rules.vae3({**_elbo(), "betas": {}})
 
 
 # --- the importance-weighted bound -----------------------------------------------------------

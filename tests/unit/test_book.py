@@ -45,6 +45,8 @@ def test_notebook_is_in_the_toc(path):
 # autoencoders.show_images/show_codes and conv.draw are its only figure code outside the
 # widgets, and the experiments modules draw nothing):
 #   - lecturelib.plots: axes (new figure), curves and final_bars (new figure without ax=);
+#     the chapters' own figures (lr_grid, ..., code_size_errors, principal_angles,
+#     rate_distortion), each a new figure without ax=;
 #   - lecturelib.autoencoders (imported as ae): show_images, show_codes;
 #   - lecturelib.conv: draw;
 #   - pyplot: plt.subplots / plt.subplot / plt.figure and its drawing functions;
@@ -54,7 +56,8 @@ def test_notebook_is_in_the_toc(path):
 _DRAWING = ("plot|scatter|bar|barh|hist|imshow|matshow|errorbar|semilogx|semilogy|loglog"
             "|pcolormesh|contourf?|fill_between")
 FIGURE_CALL = re.compile(
-    rf"\b(?:plots\.(?:axes|curves|final_bars|lr_grid|steps_to_target|seconds_to_target|noise_ball|distance_to_optimum)|ae\.show_(?:images|codes)|conv\.draw"
+    rf"\b(?:plots\.(?:axes|curves|final_bars|lr_grid|steps_to_target|seconds_to_target|noise_ball|distance_to_optimum"
+    rf"|code_size_errors|principal_angles|rate_distortion)|ae\.show_(?:images|codes)|conv\.draw"
     rf"|plt\.(?:subplots?|figure|{_DRAWING}))\s*\("
     rf"|\.(?:{_DRAWING})\s*\(")
 WIDGET_CALL = re.compile(r"\bwidgets\.\w+\s*\(")
