@@ -58,9 +58,9 @@ def ae1(study: dict) -> Verdict:
     numbers = {"code_sizes": ks, "errors": err, "accuracies": acc, "drops": drops, "rises": rises,
                "mean_image": mean_image, "global_mean": global_mean,
                "pixel_accuracy": study["pixel_accuracy"]}
-    facts = (f"The test error per pixel falls from {err[0]:.3f} with a {ks[0]}-number code to "
-             f"{err[-1]:.3f} with {ks[-1]} numbers, by at least {min(drops):.0%} at each step of the "
-             f"sweep. Predicting each pixel by its mean over the training images (the mean image) "
+    facts = (f"The test error per pixel goes from {err[0]:.3f} with a {ks[0]}-number code to "
+             f"{err[-1]:.3f} with {ks[-1]} numbers; the smallest relative fall from one code size to "
+             f"the next is {min(drops):.0%}. Predicting each pixel by its mean over the training images (the mean image) "
              f"gives {mean_image:.3f}; predicting every pixel by the global mean brightness gives "
              f"{global_mean:.3f}. A logistic regression on the codes reaches {acc[0]:.1%} test "
              f"accuracy with {ks[0]} numbers and {acc[-1]:.1%} with {ks[-1]} "
@@ -114,6 +114,7 @@ def ae2(rows: list[dict]) -> Verdict:
     k = widest["k"]
     j, cos = missed[k]
     flattest = min(rows, key=lambda r: r["variance_gap"])
+    away = "lies far outside" if widest["max_angle"] >= 45 else "leans out of"
     median = max((r["median_angle"] for r in big), default=None)
     if median is None:
         shared = ""
@@ -124,7 +125,7 @@ def ae2(rows: list[dict]) -> Verdict:
         shared = f" Even the median principal angle reaches {median:.1f}° with k ≥ 8."
     return Verdict("AE2", CAVEAT, facts + shared + f" But the subspaces are not the same: at k = {k} "
                    f"the largest principal angle is {widest['max_angle']:.0f}°, so one direction of "
-                   f"the autoencoder's subspace lies far outside PCA's (PCA's direction {j} keeps "
+                   f"the autoencoder's subspace {away} PCA's (PCA's direction {j} keeps "
                    f"only {cos:.2f} of its length inside the autoencoder's subspace), while the "
                    f"error there is only {1 / ratio[k]:.3f} times PCA's. The error barely notices a "
                    f"misplaced direction that still carries much variance: trading PCA's direction "

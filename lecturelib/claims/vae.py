@@ -77,9 +77,8 @@ def vae1(mechanics: dict) -> Verdict:
     margin = VAE1_MAX_Z - float(z.max())
     numbers = {"max_z": float(z.max()), "draws": n, "max_abs_diff": float((kl["mc"][n] - kl["exact"]).abs().max()),
                "chain_rule_error": chain_error, "direct_gradient": direct, "vae_grad_norms": norms}
-    facts = (f"With {n:,} draws the Monte-Carlo KL lies within {float(z.max()):.1f} standard errors "
-             f"of the closed form for all four Gaussians (at most "
-             f"{numbers['max_abs_diff']:.4f} nats apart). Autograd's gradients through "
+    facts = (f"With {n:,} draws the Monte-Carlo KL is at most {float(z.max()):.1f} standard errors "
+             f"({numbers['max_abs_diff']:.4f} nats) from the closed form, over the four Gaussians. Autograd's gradients through "
              f"z = μ + σ·ε equal the chain rule's (largest difference {chain_error:.1g}). In an untrained VAE the "
              f"reconstruction term alone sends gradients of norm {norms['reparameterized']['mu']:.3g} "
              f"and {norms['reparameterized']['logvar']:.3g} to the encoder's μ and log σ² layers; "
@@ -197,13 +196,14 @@ def vae3(study: dict) -> Verdict:
                "elbo_estimate": study["elbo"], "iwae": study["iwae"], "bound_gap": gap}
     every = ("rising in every epoch" if min(epoch_rises) > 0 else
              f"though it falls by {-min(epoch_rises):.1f} in one epoch")
-    facts = (f"The test ELBO rises from {elbo[0]:.1f} nats per image before training to "
+    facts = (f"The test ELBO goes from {elbo[0]:.1f} nats per image before training to "
              f"{elbo[-1]:.1f} after {len(elbo) - 1} epochs, {every} (the last epoch adds "
              f"{epoch_rises[-1]:.1f}). From β = {betas[0]:g} to β = {betas[-1]:g} the reconstruction "
-             f"term grows from {recon[0]:.1f} to {recon[-1]:.1f} nats and the KL term shrinks from "
+             f"term goes from {recon[0]:.1f} to {recon[-1]:.1f} nats and the KL term from "
              f"{kl[0]:.1f} to {kl[-1]:.1f}. On {study['images']} test images the importance-weighted "
-             f"estimate with {draws} draws, {study['iwae'][draws]:.1f}, lies {gap:.1f} nats above the "
-             f"ELBO, {study['elbo']:.1f}: the ELBO is a bound below log p(x), not log p(x) itself.")
+             f"estimate with {draws} draws is {study['iwae'][draws]:.1f}, {gap:+.1f} nats from the "
+             f"ELBO, {study['elbo']:.1f}" + (": the ELBO is a bound below log p(x), not log p(x) "
+                                              "itself." if gap > 0 else "."))
     if rise < VAE3_MIN_RISE or not gap > 0:
         return Verdict("VAE3", FAILS, facts + " Training does not raise the bound clearly, or the "
                        "tighter estimate does not lie above it.", numbers, margin)

@@ -135,7 +135,7 @@ def _elbo(curve=(-550, -180, -155, -145), recon=(118, 126, 161), kl=(28, 19, 5),
 
 def test_vae3_outcomes():
     v = vae_rules.vae3(_elbo())
-    assert v.outcome == HOLDS and v.margin == pytest.approx(8) and "5.0 nats above" in v.sentence
+    assert v.outcome == HOLDS and v.margin == pytest.approx(8) and "+5.0 nats from the" in v.sentence
     assert "rising in every epoch" in v.sentence
     v = vae_rules.vae3(_elbo(curve=(-550, -180, -181, -180.5)))   # a converged run may dip
     assert v.outcome == HOLDS and "falls by 1.0 in one epoch" in v.sentence
