@@ -11,7 +11,7 @@ export LECTURELIB_DATA ?= $(CURDIR)/data
 # The course's own machines have 2 cores; a PyTorch default of more threads only adds contention.
 export PYTHONHASHSEED := 0
 
-.PHONY: book test install data unit claims nbval build-ci browser browser-vendor bench reproduce clean set-repo-url colab-check colab-install
+.PHONY: book test install data unit claims nbval build-ci browser browser-vendor bench reproduce clean clean-cache set-repo-url colab-check colab-install
 
 book: install
 	@preset=$$($(PY) -c 'from lecturelib.presets import preset; print(preset())'); \
@@ -128,6 +128,13 @@ bench: install
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis
+
+# The trained-model cache of the autoencoder chapters (git-ignored). Entries are keyed by
+# configuration and code fingerprint, so this is never needed for correctness, only to free
+# disk. The reproduction's checkpoints in cache/reproduce/ are left alone: they resume runs of
+# hours (remove them with `rm -rf cache` when no reproduction is under way).
+clean-cache:
+	rm -rf cache/models
 
 # Point the launch buttons and Colab setup cells at the repository: make set-repo-url URL=https://github.com/you/course
 set-repo-url:

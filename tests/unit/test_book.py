@@ -44,7 +44,9 @@ def test_notebook_is_in_the_toc(path):
 # calls one of the figure functions below; nothing else in lecturelib draws (plots.py,
 # autoencoders.show_images/show_codes and conv.draw are its only figure code outside the
 # widgets, and the experiments modules draw nothing):
-#   - lecturelib.plots: axes (new figure), curves and final_bars (new figure without ax=);
+#   - lecturelib.plots: every public function but label() (axes, curves, final_bars, lr_grid, ...);
+#     the chapters' own figures (lr_grid, ..., code_size_errors, principal_angles,
+#     rate_distortion), each a new figure without ax=;
 #   - lecturelib.autoencoders (imported as ae): show_images, show_codes;
 #   - lecturelib.conv: draw;
 #   - pyplot: plt.subplots / plt.subplot / plt.figure and its drawing functions;
@@ -54,7 +56,8 @@ def test_notebook_is_in_the_toc(path):
 _DRAWING = ("plot|scatter|bar|barh|hist|imshow|matshow|errorbar|semilogx|semilogy|loglog"
             "|pcolormesh|contourf?|fill_between")
 FIGURE_CALL = re.compile(
-    rf"\b(?:plots\.(?:axes|curves|final_bars|sharpness_bars|temperature|lr_grid|steps_to_target|seconds_to_target|noise_ball|distance_to_optimum)|reproduction\.figure|ae\.show_(?:images|codes)|conv\.draw"
+    # every public function of lecturelib.plots draws, except label()
+    rf"\b(?:plots\.(?!label\b)[a-z]\w*|reproduction\.figure|ae\.show_(?:images|codes)|conv\.draw"
     rf"|plt\.(?:subplots?|figure|{_DRAWING}))\s*\("
     rf"|\.(?:{_DRAWING})\s*\(")
 WIDGET_CALL = re.compile(r"\bwidgets\.\w+\s*\(")
