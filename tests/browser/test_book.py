@@ -207,7 +207,16 @@ def test_static_sliders_move(visits, page_name):
     assert v.slider_problems == [], f"static sliders on {page_name}:{_fmt(v.slider_problems)}"
 
 
-@pytest.mark.parametrize("page_name", PAGES)
+# Pages whose wide code lines and tables their chapters' authors are still shortening (issue 14;
+# what the check flagged on main is in their failure messages). Expected to fail until then; strict,
+# so a page that has been fixed fails here until it is taken out of this set (as test_prose's PENDING).
+WIDE_PENDING = {f"book/{name}.html" for name in (
+    "batch_size", "batch_dynamics", "lr_scaling", "conv_padding", "batchnorm", "autoencoders", "vae", "tuning")}
+
+
+@pytest.mark.parametrize("page_name", [
+    pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="wide code lines/tables: being fixed (issue 14)"))
+    if p in WIDE_PENDING else p for p in PAGES])
 def test_nothing_is_wider_than_the_column(visits, page_name):
     """No element of the main column scrolls sideways, is cut off, or reaches past it (code lines included)."""
     v = visits(page_name)
