@@ -60,12 +60,16 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course .venv)" >/dev/null
 	touch $(STAMP)
 
-# Copy the offline MNIST files into the git-ignored data cache (never into ../shared).
+# Copy the offline MNIST files into the git-ignored data cache (never into ../shared): each file
+# that is missing there, so deleting a corrupt one (as load_mnist's message says) and running
+# make brings a good copy back.
 data:
-	@if [ -d "$(SHARED_MNIST)/raw" ] && [ ! -f "$(LECTURELIB_DATA)/MNIST/raw/train-images-idx3-ubyte.gz" ]; then \
-	   mkdir -p "$(LECTURELIB_DATA)/MNIST" && cp -r "$(SHARED_MNIST)/raw" "$(LECTURELIB_DATA)/MNIST/" && \
-	   chmod -R u+w "$(LECTURELIB_DATA)/MNIST"; \
-	   echo "copied MNIST into $(LECTURELIB_DATA)/MNIST"; \
+	@if [ -d "$(SHARED_MNIST)/raw" ]; then \
+	   mkdir -p "$(LECTURELIB_DATA)/MNIST/raw"; \
+	   for f in "$(SHARED_MNIST)"/raw/*.gz; do \
+	     t="$(LECTURELIB_DATA)/MNIST/raw/$$(basename "$$f")"; \
+	     if [ ! -f "$$t" ]; then cp "$$f" "$$t" && chmod u+w "$$t" && echo "copied $$(basename "$$f") into $(LECTURELIB_DATA)/MNIST/raw"; fi; \
+	   done; \
 	 fi
 
 # ---------------------------------------------------------------------------------------------
