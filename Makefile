@@ -11,7 +11,7 @@ export LECTURELIB_DATA ?= $(CURDIR)/data
 # The course's own machines have 2 cores; a PyTorch default of more threads only adds contention.
 export PYTHONHASHSEED := 0
 
-.PHONY: book test install data unit claims nbval build-ci browser browser-vendor bench reproduce clean set-repo-url colab-check colab-install
+.PHONY: book test install data unit claims nbval build-ci browser browser-vendor live bench reproduce clean set-repo-url colab-check colab-install
 
 book: install
 	@preset=$$($(PY) -c 'from lecturelib.presets import preset; print(preset())'); \
@@ -44,6 +44,15 @@ browser: install browser-vendor $(BOOK_HTML)/index.html
 
 $(BOOK_HTML)/index.html:
 	$(MAKE) build-ci
+
+# The live widgets in a real client: JupyterLab from .venv on 127.0.0.1 (token, free port), each
+# chapter's widget in a small notebook at `ci`, driven in Debian's Chromium: a slider moved with the
+# keyboard and a Train button clicked must change the figure's pixels, with no error in the outputs,
+# the browser console or the server's (and kernel's) log. About 30-40 s; not in `make test`, whose
+# 15 minutes it would overrun. `.ci/run` runs it after `make test`; `make colab-check` runs the same
+# test under ipywidgets 7.7.1.
+live: install
+	LECTURELIB_PRESET=ci $(PY) -m pytest tests/live -q -p no:randomly -p no:cacheprovider
 
 # Local copies of the CDN scripts the pages load (MathJax, RequireJS, the widget
 # manager), from the npm registry into the git-ignored tests/browser/vendor/; once.
