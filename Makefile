@@ -85,8 +85,8 @@ data:
 # Colab compatibility: `make colab-check` tests the widgets with what a Colab user has, in a
 # second, git-ignored venv (.venv-colab) so the main one is untouched.
 # Pins (constraints-colab.txt): ipywidgets 7.7.1 (Colab's for years; it pulls widgetsnbextension
-# 3.6.x, and its jupyterlab_widgets>=1.0 lets pip take 3.0.x, a front-end-only package that runs
-# no kernel code), matplotlib 3.10.0 and numpy 2.0.2, Colab's pins as of 2025
+# 3.6.x; its jupyterlab_widgets>=1.0 is pinned to 1.1.1, the JupyterLab 3 front-end released with
+# it, and JupyterLab to 3.6.8, for the live-widget test), matplotlib 3.10.0 and numpy 2.0.2, Colab's pins as of 2025
 # (the newest Colab pins we could confirm; PyPI has matplotlib up to 3.11.x, which Colab does not
 # ship). Update the file when Colab moves. torch/torchvision come from constraints.txt (the
 # course machines' pair; Colab brings its own CUDA build). Python is this machine's python3
@@ -97,10 +97,13 @@ data:
 # COLAB_K), then one chapter with widgets (COLAB_NB) under nbval in the venv's own kernel, with
 # a probe cell appended (tests/colab/with_probe.py) that fails unless the kernel is the venv's
 # and imports exactly the pinned versions, and every widget in the notebook displays a live view.
+# Then the live-widget test (tests/live, as `make live`) in this venv's JupyterLab 3 with
+# jupyterlab_widgets 1.1.1, the widget front-end of the ipywidgets 7 series (pinned in
+# constraints-colab.txt; Colab's own front-end is not installable).
 COLAB_VENV  := .venv-colab
 COLAB_PY    := $(COLAB_VENV)/bin/python
 COLAB_STAMP := $(COLAB_VENV)/.installed
-COLAB_TOOLS := pytest nbval ipykernel hypothesis
+COLAB_TOOLS := pytest nbval ipykernel hypothesis jupyterlab playwright
 COLAB_TESTS := tests/unit/test_presentation.py tests/unit/test_widget_compat.py tests/unit/test_conv.py tests/unit/test_gradient_samples.py \
                tests/unit/test_autoencoders.py tests/unit/test_tuning.py tests/unit/test_static.py
 # The whole presentation module (plots, report, widgets), test_widget_compat and the static twins
@@ -125,6 +128,9 @@ colab-check: colab-install data
 	LECTURELIB_PRESET=ci $(COLAB_PY) -m pytest -q -p no:randomly -p no:cacheprovider $(COLAB_PYTEST_W) \
 	    --nbval-lax --nbval-current-env $(COLAB_OUT)/$(notdir $(COLAB_NB))
 	@echo "colab-check: the notebook kernel ran with:"; cat $(COLAB_OUT)/kernel.json
+	LECTURELIB_PRESET=ci $(COLAB_PY) -m pytest tests/live -q -p no:randomly -p no:cacheprovider -rA $(COLAB_PYTEST_W)
+	@echo "colab-check: the live-widget test's client:"; $(COLAB_PY) -c 'import importlib.metadata as m; \
+	    print({d: m.version(d) for d in ("jupyterlab", "jupyterlab_widgets", "ipywidgets", "jupyter_server")})'
 
 colab-install: $(COLAB_STAMP)
 
