@@ -180,3 +180,14 @@ def test_the_bar_is_shown_running_then_updated_in_place_when_it_closes(executed)
     first, last = json.loads(printed)
     assert first["data"] == {"text/plain": "demo: running"} and not first["update"] and first["id"]
     assert last["data"] == {"text/html": "", "text/plain": ""} and last["update"] and last["id"] == first["id"]
+
+
+def test_progress_bars_are_made_in_one_place():
+    """Every progress bar goes through lecturelib.progress, so none can leave text in the book."""
+    users = [p.relative_to(ROOT).as_posix() for p in sorted((ROOT / "lecturelib").rglob("*.py"))
+             if "tqdm" in p.read_text() and p.name != "progress.py"]
+    for nb in sorted((ROOT / "book").glob("*.ipynb")):
+        code = "".join("".join(c["source"]) for c in json.loads(nb.read_text())["cells"] if c["cell_type"] == "code")
+        if "tqdm" in code:
+            users.append(nb.relative_to(ROOT).as_posix())
+    assert users == [], f"use lecturelib.progress.progress_bar instead of tqdm in {users}"
