@@ -182,7 +182,7 @@ class RunClock:
         self.estimate = per_step * self.total_steps + self.eval_seconds * self.evaluations
         if self.estimate > self.threshold:
             self.message = (f"{self.label}: {describe_minutes(self.estimate)} at preset {self.preset} on "
-                            f"{self.device} ({1000 * per_step:.3g} ms per step over the first {steps_done} "
-                            f"steps, {self.total_steps} steps in all)")
+                            f"{self.device}; measured {1000 * per_step:.3g} ms per step over the first "
+                            f"{steps_done} steps, {self.total_steps:,} steps in all")
             print(self.message, file=self.out or sys.stdout, flush=True)
 

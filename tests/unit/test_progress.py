@@ -23,7 +23,7 @@ def test_the_clock_announces_a_long_run_once_with_preset_and_device():
     clock.step(20, 2.4)                # 0.12 s per step x 1000 + 3 x 2 s = 126 s
     assert clock.estimate == pytest.approx(126.0)
     assert out.getvalue().startswith("BS 64, lr 0.01: about 2 minutes at preset quick on CPU (")
-    assert "120 ms per step over the first 20 steps, 1000 steps in all" in out.getvalue()
+    assert "; measured 120 ms per step over the first 20 steps, 1,000 steps in all" in out.getvalue()
     clock.step(40, 4.8)
     clock.finish_epoch(100, 12.0)
     assert out.getvalue().count("about") == 1   # once per run
