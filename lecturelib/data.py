@@ -152,6 +152,9 @@ def check_mnist_files(root) -> None:
     needs all four before it reads either split. Files that are missing are left to
     torchvision (it downloads them, or ``load_mnist`` says where to put them)."""
     raw = Path(check_type("root", root, (str, os.PathLike), "a path")) / "MNIST" / "raw"
+    stamp = _stamp(raw)
+    if stamp in _VERIFIED:   # the same files, unchanged, already passed in this process
+        return
     for packed_name in MNIST_FILES:
         name = packed_name.removesuffix(".gz")
         extracted, packed = raw / name, raw / f"{name}.gz"
@@ -168,6 +171,22 @@ def check_mnist_files(root) -> None:
             raise ChecksumError(_checksum_message(
                 packed, f"({size:,} bytes) fails its MD5 checksum (truncated or corrupt)",
                 "delete it and load again: torchvision downloads it (needs internet)"))
+    _VERIFIED.add(stamp)
+
+
+_VERIFIED: set = set()
+
+
+def _stamp(raw: Path) -> tuple:
+    """The folder and each file's size and modification time: what a passed check is remembered by."""
+    files = []
+    for name in MNIST_FILES + tuple(n.removesuffix(".gz") for n in MNIST_FILES):
+        try:
+            st = (raw / name).stat()
+            files.append((name, st.st_size, st.st_mtime_ns))
+        except OSError:
+            files.append((name, None, None))
+    return (str(raw.resolve()), tuple(files))
 
 
 def _checksum_message(path: Path, what: str, fix: str) -> str:

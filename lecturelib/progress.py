@@ -16,7 +16,6 @@ from seconds per epoch).
 from __future__ import annotations
 
 import sys
-import time
 
 import torch
 

@@ -1,7 +1,6 @@
 """Progress bars that leave nothing in the built book, and the estimate printed before a long run."""
 import io
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -9,7 +8,6 @@ import pytest
 from lecturelib import data, models, presets, progress, train
 
 ROOT = Path(__file__).resolve().parents[2]
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 # ------------------------------------------------------------------ the estimate
@@ -118,68 +116,6 @@ def test_outside_a_kernel_the_bar_is_text_on_stderr(capsys):
     quiet.update()
     quiet.close()
     assert capsys.readouterr().err == ""
-
-
-# ------------------------------------------------------------------ in a real kernel
-
-KERNEL_CELLS = [
-    "import json\n"
-    "from lecturelib import progress, data, models, train, presets\n"
-    "pub, seen = get_ipython().display_pub, []\n"
-    "def spy(data, *args, **kw):\n"
-    "    transient, update = kw.get('transient') or {}, kw.get('update', False)\n"
-    "    seen.append({'data': dict(data), 'update': update, 'id': transient.get('display_id')})\n"
-    "    return type(pub).publish(pub, data, *args, **kw)\n"
-    "pub.publish = spy\n"
-    "bar = progress.progress_bar(5, desc='demo')\n"
-    "for _ in range(5):\n    bar.update()\n"
-    "bar.close()\n"
-    "del pub.publish\n"
-    "print(json.dumps([{**m, 'data': {k: v for k, v in m['data'].items() if k.startswith('text/')}} for m in seen]))",
-    "presets.set_seed(0)\n"
-    "d = data.mnist(train_limit=256, test_limit=128)\n"
-    "h = train.fit(models.MLP(784, (8,), 10), d, lr=0.05, batch_size=64, epochs=2, progress=True)",
-    "presets.set_seed(0)\n"
-    "h2 = train.fit(models.MLP(784, (8,), 10), d, lr=1e9, batch_size=64, epochs=2, progress=True)\n"
-    "print(h2.divergence)",
-]
-
-
-@pytest.fixture(scope="module")
-def executed(tmp_path_factory):
-    """The cells above, run in a Jupyter kernel by nbclient (as the book's build runs chapters)."""
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in KERNEL_CELLS]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    client = nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
-                                     resources={"metadata": {"path": str(tmp_path_factory.mktemp("kernel"))}})
-    client.execute()
-    return nb
-
-
-def test_in_a_kernel_each_bar_is_one_display_with_an_empty_fallback_once_closed(executed):
-    for cell in executed.cells:
-        shown = [o for o in cell.outputs if o.output_type == "display_data"]
-        assert len(shown) == 1, (cell.source, cell.outputs)
-        bundle = shown[0].data
-        assert WIDGET_VIEW in bundle, bundle                         # Jupyter and Colab draw the live bar
-        assert bundle["text/plain"] == "" and bundle["text/html"] == "", bundle   # the book draws nothing
-        streams = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
-        assert "%|" not in streams and "it/s" not in streams, streams   # no text bar anywhere
-
-
-def test_the_diverged_run_in_a_kernel_reports_its_step(executed):
-    printed = "".join(o.get("text", "") for o in executed.cells[2].outputs if o.output_type == "stream")
-    assert printed.startswith("diverged at step "), printed
-
-
-def test_the_bar_is_shown_running_then_updated_in_place_when_it_closes(executed):
-    printed = "".join(o.get("text", "") for o in executed.cells[0].outputs if o.output_type == "stream")
-    first, last = json.loads(printed)
-    assert first["data"] == {"text/plain": "demo: running"} and not first["update"] and first["id"]
-    assert last["data"] == {"text/html": "", "text/plain": ""} and last["update"] and last["id"] == first["id"]
 
 
 def test_progress_bars_are_made_in_one_place():
