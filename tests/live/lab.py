@@ -30,6 +30,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
                  "--no-first-run", "--disable-component-update", "--disable-sync"]
 # What an error looks like in a cell's output or in the server's log (the kernels' log included).
@@ -287,6 +288,13 @@ class LabPage:
                 + [f"console error: {c}" for c in console]
                 + self.output_errors()
                 + [f"server/kernel log: {line}" for line in log_errors(self.server.log_text()[self.log_from:])])
+
+    def screenshot(self, name: str) -> Path:
+        """The page as it is, in tests/live/screenshots/<name>-lab<major>.png (git-ignored)."""
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}-lab{self.server.lab_major}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
 
     def close(self) -> None:
         self.page.close()

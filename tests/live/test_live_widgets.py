@@ -103,6 +103,7 @@ def test_padding_visualizer_redraws_when_a_slider_moves(context, server, noteboo
     assert pixels_differ(second, third) > 0.001, "the figure's pixels did not change with the output step"
     status = w.locator(".widget-label").filter(has_text="check #").first.inner_text()
     assert "output size" in status and "check #3" in status, status   # one check per redraw, in the kernel
+    nb.screenshot("conv_padding")
     assert_clean(nb)
     nb.close()
 
@@ -133,5 +134,6 @@ def test_batch_size_explorer_trains_on_click_and_draws_each_run(context, server,
                             ".jp-OutputArea-output .progress-bar").count() >= 1, "no live progress bar"
     texts = " ".join(o["text"] for o in nb.outputs())
     assert "%|" not in texts, "a progress bar left text in an output"
+    nb.screenshot("batch_size")
     assert_clean(nb)
     nb.close()
