@@ -704,6 +704,16 @@ class LRScalingExplorer(_Panel):
         ax = axs[0]
         ax.plot(self.grid.lrs, 100 * np.asarray(self.grid.row(batch_size)), marker="o", color="tab:blue",
                 label="grid: final test accuracy")
+        diverged = getattr(self.grid, "diverged", None)
+        if diverged is not None:   # the heat map's mark: "× N", diverged at step N (drawn at chance)
+            row = diverged[self.grid.batch_sizes.index(batch_size)]
+            for lr, step, acc in zip(self.grid.lrs, row, self.grid.row(batch_size)):
+                if step:
+                    ax.plot([lr], [100 * acc], marker="X", markersize=10, color="tab:red", linestyle="none")
+                    ax.annotate(f"× {step}", (lr, 100 * acc), textcoords="offset points", xytext=(0, 8),
+                                ha="center", fontsize="x-small", color="tab:red")
+            if row.any():
+                ax.plot([], [], marker="X", color="tab:red", linestyle="none", label="× N: diverged at step N")
         ax.axvline(lrs["linear rule"], color="tab:red", linestyle="--",
                    label=f"linear rule from B={self.reference}: {lrs['linear rule']:.3g}")
         ax.axvline(lrs["grid's best"], color="k", linestyle=":", label=f"grid's best: {lrs[GRID_BEST]:.3g}")

@@ -178,3 +178,15 @@ def test_the_explorer_status_says_diverged(monkeypatch, small):
     ex.train()
     assert ex.status.value.endswith(f": {h.divergence}")
     assert widgets._outcome(h) == h.divergence and widgets._outcome(h, short=True) == h.divergence
+
+
+def test_the_lr_explorer_marks_diverged_cells_like_the_heat_map():
+    from lecturelib.experiments import lr_scaling as L
+    acc = np.array([[0.5, 0.8, 0.1], [0.4, 0.7, 0.1]])
+    g = L.Grid("sgd", False, (16, 32), (0.1, 0.2, 0.4), acc, np.ones_like(acc), np.array([[0, 0, 7], [0, 0, 3]]))
+    ex = widgets.lr_scaling_explorer(g, batch_size=32)
+    fig = ex.figure(32)
+    ax = fig.axes[0]
+    assert "× 3" in [t.get_text() for t in ax.texts]
+    assert "× N: diverged at step N" in [t.get_text() for t in ax.get_legend().get_texts()]
+    matplotlib.pyplot.close(fig)
