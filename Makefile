@@ -50,9 +50,14 @@ $(BOOK_HTML)/index.html:
 # keyboard and a Train button clicked must change the figure's pixels, with no error in the outputs,
 # the browser console or the server's (and kernel's) log. About 30-40 s; not in `make test`, whose
 # 15 minutes it would overrun. `.ci/run` runs it after `make test`; `make colab-check` runs the same
-# test under ipywidgets 7.7.1.
-live: install
+# test under ipywidgets 7.7.1. JupyterLab comes from requirements-live.txt, installed here only.
+LIVE_STAMP := $(VENV)/.installed-live
+live: install $(LIVE_STAMP)
 	LECTURELIB_PRESET=ci $(PY) -m pytest tests/live -q -p no:randomly -p no:cacheprovider
+
+$(LIVE_STAMP): requirements-live.txt $(STAMP)
+	$(PY) -m pip install -q -r requirements-live.txt -c constraints.txt
+	touch $(LIVE_STAMP)
 
 # Local copies of the CDN scripts the pages load (MathJax, RequireJS, the widget
 # manager), from the npm registry into the git-ignored tests/browser/vendor/; once.
