@@ -101,6 +101,11 @@ class LabServer:
         return cmd
 
     def __enter__(self):
+        # No "official Jupyter news?" prompt (JupyterLab 3.6 and 4): it would only cover the page.
+        labconfig = Path(self.env["JUPYTER_CONFIG_DIR"]) / "labconfig"
+        labconfig.mkdir(parents=True, exist_ok=True)
+        (labconfig / "page_config.json").write_text(json.dumps(
+            {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}))
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(self.command(), cwd=self.root, env=self.env, stdout=self.log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
