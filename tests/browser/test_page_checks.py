@@ -52,7 +52,7 @@ def test_a_page_that_fits_passes(page):
 def test_a_long_code_line_scrolls_and_is_named(page):
     page.set_content(page_with(f"<div class='highlight'><pre>{LONG}</pre></div>"))
     problems = helpers.overflow_problems(page)
-    assert len(problems) == 1 and problems[0].startswith("scrolls: pre in div.highlight #the-section"), problems
+    assert len(problems) == 1 and problems[0].startswith("scrolls at 1280 px: page text pre in div.highlight #the-section"), problems
     assert "px of content in 600 px" in problems[0] and "x = compute(argument_0" in problems[0]
 
 
@@ -65,20 +65,31 @@ def test_a_wide_table_in_its_scroll_container_is_flagged(page):
 
 def test_content_cut_off_by_a_hidden_overflow_is_flagged(page):
     page.set_content(page_with(f"<div class='clip'><span style='white-space:nowrap'>{LONG * 2}</span></div>"))
-    assert [p.split(":")[0] for p in helpers.overflow_problems(page)] == ["cut off"]
+    assert [p.split(":")[0] for p in helpers.overflow_problems(page)] == ["cut off at 1280 px"]
 
 
 def test_an_element_sticking_out_is_flagged_once(page):
     page.set_content(page_with("<div style='width:900px'><p>inside</p><p>the wide box</p></div>"))
     problems = helpers.overflow_problems(page)
-    assert len(problems) == 1 and problems[0].startswith("sticks out: div"), problems
+    assert len(problems) == 1 and problems[0].startswith("sticks out at 1280 px: page text div"), problems
     assert "column ends at" in problems[0]
 
 
 def test_a_wide_line_inside_a_closed_dropdown_is_found(page):
     page.set_content(page_with(f"<details><summary>solution</summary><div class='highlight'><pre>{LONG}</pre>"
                                "</div></details>"))
-    assert any(p.startswith("scrolls: pre") for p in helpers.overflow_problems(page))
+    assert any(p.startswith("scrolls at 1280 px: page text pre") for p in helpers.overflow_problems(page))
+
+
+def test_code_cells_are_checked_at_the_code_width_and_the_rest_at_the_page_width(page):
+    # A column that grows with the window, as the book's does: 680 px at 1280, 840 px at 1440.
+    line = "y" * 95   # about 760 px of monospace: wider than 680, narrower than 840
+    body = (f"<div class='cell_input'><div class='highlight'><pre style='font:13.3px monospace'>{line}</pre></div></div>"
+            f"<div class='cell_output'><div class='highlight'><pre style='font:13.3px monospace'>{line}</pre></div></div>")
+    html = LAYOUT.replace("article.bd-article {{ width: 600px; }}", "article.bd-article {{ width: calc(100vw - 600px); }}")
+    page.set_content(html.format(body=body, wide="w"))
+    problems = helpers.overflow_problems(page)
+    assert len(problems) == 1 and problems[0].startswith("scrolls at 1280 px: cell output pre"), problems
 
 
 def test_a_page_without_the_column_says_so(page):
@@ -112,3 +123,28 @@ def test_text_that_only_mentions_percentages_is_not_a_bar():
         out("stream", "diverged at step 12"),
     ]
     assert helpers.progress_lines(outputs) == []
+
+
+def test_88_characters_of_code_fit_the_books_column_at_the_check_width(browser):
+    """The course's limit (code lines of at most 88 characters) fits at CODE_WIDTH; 90 do not.
+
+    Uses the book's own stylesheet when a built book is at hand (skips otherwise)."""
+    if helpers.book_missing_message():
+        pytest.skip(helpers.book_missing_message())
+    page_file = next((helpers.BOOK_HTML / "book").glob("*.html"), None)
+    html = page_file.read_text()
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=helpers.BOOK_HTML.as_uri() + "/")
+    pg = ctx.new_page()
+    pg.goto(page_file.as_uri())
+    assert "pre" in html
+    lengths = {}
+    for n in (88, 90):
+        pg.evaluate("""(n) => { document.querySelectorAll('article.bd-article section').forEach(s => s.remove());
+            const art = document.querySelector('article.bd-article');
+            art.insertAdjacentHTML('beforeend', '<section id="probe"><div class="cell docutils container">'
+              + '<div class="cell_input docutils container"><div class="highlight-ipython3 notranslate">'
+              + '<div class="highlight"><pre>' + 'x'.repeat(n) + '</pre></div></div></div></div></section>'); }""", n)
+        lengths[n] = helpers.overflow_problems(pg)
+    ctx.close()
+    assert lengths[88] == [], lengths[88]
+    assert lengths[90] and lengths[90][0].startswith("scrolls at 1440 px: code cell pre"), lengths[90]
