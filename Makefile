@@ -48,7 +48,7 @@ $(BOOK_HTML)/index.html:
 # The live widgets in a real client: JupyterLab from .venv on 127.0.0.1 (token, free port), each
 # chapter's widget in a small notebook at `ci`, driven in Debian's Chromium: a slider moved with the
 # keyboard and a Train button clicked must change the figure's pixels, with no error in the outputs,
-# the browser console or the server's (and kernel's) log. About 30-40 s; not in `make test`, whose
+# the browser console or the server's (and kernel's) log. 27-85 s measured on the shared 2 cores; not in `make test`, whose
 # 15 minutes it would overrun. `.ci/run` runs it after `make test`; `make colab-check` runs the same
 # test under ipywidgets 7.7.1. JupyterLab comes from requirements-live.txt, installed here only.
 LIVE_STAMP := $(VENV)/.installed-live
