@@ -104,3 +104,21 @@ def test_alt_text_only_on_figure_cells(path):
     stray = [index for index, source, metadata in _code_cells(path)
              if _alt(metadata) is not None and not FIGURE_CALL.search(source)]
     assert not stray, f"{path.name}: code cells {stray} have mystnb.image.alt but draw no figure"
+
+
+def test_the_book_title_names_the_whole_course():
+    """The site title is the course's (the intro's heading), not one chapter's."""
+    import yaml
+
+    title = yaml.safe_load((ROOT / "_config.yml").read_text())["title"].strip()
+    intro = (ROOT / "book" / "intro.md").read_text()
+    assert re.search(r"^# (.+)$", intro, re.M).group(1).strip() == title
+    chapters = []
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        for cell in json.loads(path.read_text())["cells"]:
+            heading = re.search(r"^# (.+)$", "".join(cell["source"]), re.M) if cell["cell_type"] == "markdown" else None
+            if heading:
+                chapters.append(heading.group(1).strip())
+                break
+    assert chapters and all(c.lower() not in title.lower() for c in chapters), (title, chapters)
+    assert (ROOT / "README.md").read_text().splitlines()[0] == f"# {title}"
