@@ -30,13 +30,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
 from ._checks import check_bool, check_choice, check_float, check_int, check_type
 from .data import mnist
 from .models import MLP
 from .presets import PRESETS, pick, preset as active_preset
 from .probes import Snapshots, weight_layers
+from .progress import progress_bar
 
 RUN = "gradient protocol"
 REGIMES = ("early", "late")
@@ -162,10 +162,13 @@ def summed_update_norms(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batc
     with torch.no_grad() if layers is not None else torch.enable_grad():
         for b in batch_sizes:
             norms = np.empty(trials)
-            for t in tqdm(range(trials), desc=f"B = {b}", disable=not progress, leave=False):
+            bar = progress_bar(trials, desc=f"B = {b}", enabled=progress)
+            for t in range(trials):
                 idx = trial_indices(len(x), samples, seed, t)
                 norms[t] = (_manual_trial(layers, x[idx], y[idx], b, lr) if layers is not None
                             else _autograd_trial(model, x[idx], y[idx], b, lr))
+                bar.update()
+            bar.close()
             out[b] = norms
     return out
 
