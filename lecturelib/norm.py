@@ -66,12 +66,13 @@ class BatchNorm(nn.Module):
             n = x.numel() // x.shape[1]        # values per channel in this batch
             if n < 2:
                 raise ValueError(
-                    f"x must hold more than 1 value per channel in training mode, got "
-                    f"shape {tuple(x.shape)}: the batch variance of one value is 0")
-            mean = x.mean(dim=axes)                              # mu_B
-            var = ((x - mean.view(shape)) ** 2).mean(dim=axes)   # sigma^2_B (biased)
-            with torch.no_grad():   # running estimates for eval mode: an EMA, beta = 1 - m
-                m = self.momentum
+                    f"x must hold more than 1 value per channel in training "
+                    f"mode, got shape {tuple(x.shape)}: the batch variance of "
+                    f"one value is 0")
+            mean = x.mean(dim=axes)                             # mu_B
+            var = ((x - mean.view(shape)) ** 2).mean(dim=axes)  # sigma^2_B
+            with torch.no_grad():   # running estimates for eval mode
+                m = self.momentum   # an EMA with beta = 1 - m
                 self.running_mean.mul_(1 - m).add_(m * mean)
                 self.running_var.mul_(1 - m).add_(m * var * n / (n - 1))
                 self.num_batches_tracked += 1
@@ -80,7 +81,7 @@ class BatchNorm(nn.Module):
         x_hat = (x - mean.view(shape)) / torch.sqrt(var.view(shape) + self.eps)
         if not self.affine:
             return x_hat
-        return self.weight.view(shape) * x_hat + self.bias.view(shape)   # gamma x_hat + beta
+        return self.weight.view(shape) * x_hat + self.bias.view(shape)
 
     def _check_input(self, x):
         check_type("x", x, torch.Tensor, "a torch.Tensor")

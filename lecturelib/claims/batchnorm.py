@@ -285,15 +285,15 @@ def bn6(results: dict) -> Verdict:
                "normalize_gain": normalize_gain, "means": means, "acc": acc}
     smooth_said = (f"With BN the loss varies {loss_ratio:.2f} times as much along the optimizer's step as without, "
                    f"and the gradient changes {grad_ratio:.2f} times as much")
-    beta_said = (f"freezing β at 0 changes the test accuracy by {_signed_pts(-beta_cost)}, and BN with neither γ nor β "
-                 f"trained is {_pts(normalize_gain)} ahead of no BN")
+    beta_said = (f"freezing β at 0 changes the test accuracy by {_signed_pts(-beta_cost)}, and BN with neither γ "
+                 f"nor β trained ends {_signed_pts(normalize_gain)} against no BN")
     if not smoother:
         return Verdict("BN6", FAILS, f"{smooth_said}: not a clearly smoother path at this size; {beta_said}.",
                        numbers, margin)
     if sauce:
         return Verdict("BN6", HOLDS, f"{smooth_said}: a smoother path. And β matters: {beta_said}.", numbers, margin)
-    lead = "the normalization does the work, not the bias" if normalize_gain > BN6_NORMALIZE else \
-        "and the normalization alone gains little here"
+    lead = ("the normalization does the work, not the bias" if normalize_gain > BN6_NORMALIZE else
+            "here standardization alone gains little over no BN either")
     return Verdict("BN6", CAVEAT, f"The smoothing holds: {smooth_said.lower()[0]}{smooth_said[1:]}. The \"secret "
                                   f"sauce\" does not: {beta_said}; {lead}.", numbers, margin)
 
