@@ -177,8 +177,8 @@ def bn4(results: dict) -> Verdict:
     if not per_unit:
         return Verdict("BN4", FAILS, f"γ and β do not have one entry per unit: {shapes}.", numbers, margin)
     if still:
-        return Verdict("BN4", FAILS, f"γ or β did not move under {', '.join(still)} (largest change "
-                                     f"{min(moved.values()):.1e}).", numbers, margin)
+        return Verdict("BN4", FAILS, f"γ or β did not move under {', '.join(still)} (they moved by at most "
+                                     f"{max(moved[k] for k in still):.1e}).", numbers, margin)
     worst = min(gain, key=gain.get)
     said = (f"Every BN layer has one γ and one β per unit ({', '.join(str(s['units']) for s in shapes)} units). "
             f"Under each of {', '.join(runs)} both move from where they started (by at least "

@@ -111,3 +111,14 @@ def test_bn8_outcomes():
     assert rules.bn8(runs(0.1, 0.05)).outcome == INCONCLUSIVE
     assert rules.bn8(runs(0.0, 0.05)).outcome == FAILS
     assert rules.drops(runs(0.2, -0.05)) == pytest.approx({"batch": 0.2, "layer": -0.05})
+
+
+def test_the_chapter_publishes_every_rule_exactly_once():
+    import json
+    import re
+    from pathlib import Path
+
+    nb = json.loads((Path(__file__).resolve().parents[2] / "book" / "batchnorm.ipynb").read_text())
+    code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    published = re.findall(r"claims\.publish\(rules\.(bn\d)\(", code)
+    assert sorted(published) == [f"bn{i}" for i in range(1, 9)], published
