@@ -293,7 +293,7 @@ def bn6(results: dict) -> Verdict:
     if sauce:
         return Verdict("BN6", HOLDS, f"{smooth_said}: a smoother path. And β matters: {beta_said}.", numbers, margin)
     lead = ("the normalization does the work, not the bias" if normalize_gain > BN6_NORMALIZE else
-            "here standardization alone gains little over no BN either")
+            "standardization alone (γ and β both frozen) is not clearly ahead of no BN at this size")
     return Verdict("BN6", CAVEAT, f"The smoothing holds: {smooth_said.lower()[0]}{smooth_said[1:]}. The \"secret "
                                   f"sauce\" does not: {beta_said}; {lead}.", numbers, margin)
 
