@@ -15,7 +15,9 @@ eps). Training also keeps running estimates for test time:
     running_var  <- (1 - momentum) * running_var  + momentum * var * n / (n - 1)
 
 (the unbiased variance, as PyTorch does), and evaluation mode uses them in
-place of the batch statistics. Autograd differentiates the formulas; there is
+place of the batch statistics. This is an exponentially weighted average with
+decay beta = 1 - momentum: PyTorch's default momentum 0.1 averages with
+beta = 0.9, over roughly the last 1 / (1 - beta) = 10 batches. Autograd differentiates the formulas; there is
 no hand-written backward pass, so the gradients are those of the forward.
 
 ``freeze_affine`` fixes gamma at 1 and/or beta at 0 for the chapter's test of
@@ -58,17 +60,19 @@ class BatchNorm(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self._check_input(x)
-        axes = [0, *range(2, x.ndim)]           # every axis but the channel axis
-        shape = [1, -1] + [1] * (x.ndim - 2)    # broadcasts a per-channel vector
+        axes = [0, *range(2, x.ndim)]          # every axis but the channel axis
+        shape = [1, -1] + [1] * (x.ndim - 2)   # broadcasts a per-channel vector
         if self.training:
-            n = x.numel() // x.shape[1]         # values per channel in this batch
+            n = x.numel() // x.shape[1]        # values per channel in this batch
             if n < 2:
-                raise ValueError(f"x must hold more than 1 value per channel in training mode, got shape "
-                                 f"{tuple(x.shape)}: the batch variance of one value is 0")
-            mean = x.mean(dim=axes)
-            var = ((x - mean.view(shape)) ** 2).mean(dim=axes)
-            with torch.no_grad():
-                m = self.momentum
+                raise ValueError(
+                    f"x must hold more than 1 value per channel in training "
+                    f"mode, got shape {tuple(x.shape)}: the batch variance of "
+                    f"one value is 0")
+            mean = x.mean(dim=axes)                             # mu_B
+            var = ((x - mean.view(shape)) ** 2).mean(dim=axes)  # sigma^2_B
+            with torch.no_grad():   # running estimates for eval mode
+                m = self.momentum   # an EMA with beta = 1 - m
                 self.running_mean.mul_(1 - m).add_(m * mean)
                 self.running_var.mul_(1 - m).add_(m * var * n / (n - 1))
                 self.num_batches_tracked += 1

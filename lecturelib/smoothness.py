@@ -1,4 +1,9 @@
-"""How smooth the loss is along the training trajectory (Santurkar et al. 2018).
+"""Two measurements behind the two explanations of why batch normalization works.
+
+``InputDrift`` measures the original story (Ioffe & Szegedy 2015): "internal
+covariate shift", the drift of a hidden layer's input distribution while the
+layers before it train. ``step_landscape`` and ``Smoothness`` measure the later
+one: how smooth the loss is along the training trajectory (Santurkar et al. 2018).
 
 At a point w of training, with g the mini-batch gradient there, take steps of
 several sizes eta along -g and measure, on the same batch:
@@ -88,6 +93,95 @@ class Smoothness:
         if not done:
             return {k: math.nan for k in self.keys}
         return {k: sum(d[k] for d in done) / len(done) for k in self.keys}
+
+
+class InputDrift:
+    """A ``fit`` probe for internal covariate shift: the distribution of the input of the
+    nonlinearity of hidden layer ``layer`` (1-based) of a ``NormMLP`` -- its
+    pre-activation, after the norm when the norm comes before the activation -- on the
+    fixed images ``x``, at step 0 and every ``every`` optimizer steps. This is the
+    quantity of Ioffe & Szegedy's first figure.
+
+    It is computed in training mode, as the layer sees it during training (BN with the
+    statistics of ``x`` itself); running statistics are left untouched. ``trace`` holds
+    one entry per measurement: ``step``, and per unit the ``mean``, ``std`` and the
+    10 %, 50 % and 90 % quantiles (``q10``, ``q50``, ``q90``) over the images, as lists.
+    ``drift()`` summarizes how far the distribution moved.
+    """
+
+    name = "input_drift"
+
+    def __init__(self, x: torch.Tensor, *, layer: int = 2, every: int = 10):
+        check_type("x", x, torch.Tensor, "a torch.Tensor")
+        if len(x) < 2:
+            raise ValueError(f"x must hold at least 2 images, got {len(x)}")
+        self.x = x
+        self.layer = check_int("layer", layer, low=1)
+        self.every = check_int("every", every, low=1)
+        self.trace: list[dict] = []
+
+    def begin(self, model: nn.Module) -> None:
+        blocks = getattr(model, "blocks", None)
+        if blocks is None or not hasattr(model, "bn_position"):
+            raise TypeError(f"model must be a lecturelib.models.NormMLP, got {type(model).__name__}")
+        if self.layer > len(blocks):
+            raise ValueError(f"layer must be <= {len(blocks)} for a model with {len(blocks)} hidden layers, "
+                             f"got {self.layer}")
+        self.trace = []
+        self._record(model, 0)
+
+    def on_step(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor, step: int) -> None:
+        if step % self.every == 0:
+            self._record(model, step)
+
+    def measure(self, model: nn.Module) -> dict:
+        return {}
+
+    def preactivation(self, model: nn.Module) -> torch.Tensor:
+        """The input of hidden layer ``layer``'s nonlinearity on ``self.x``, (images, units)."""
+        h = model.flatten(self.x)
+        for block in model.blocks[:self.layer - 1]:
+            h = block(h)
+        block = model.blocks[self.layer - 1]
+        before_activation = 2 if model.bn_position == "before" else 1   # Linear, norm | Linear
+        for part in list(block)[:before_activation]:
+            h = part(h)
+        return h
+
+    @torch.no_grad()
+    def _record(self, model, step):
+        saved = {k: v.clone() for k, v in model.state_dict().items()
+                 if k.endswith(("running_mean", "running_var", "num_batches_tracked"))}
+        was_training = model.training
+        model.train()
+        try:
+            h = self.preactivation(model)
+        finally:
+            model.load_state_dict(saved, strict=False)
+            model.train(was_training)
+        q = torch.quantile(h, torch.tensor([0.1, 0.5, 0.9], dtype=h.dtype, device=h.device), dim=0)
+        self.trace.append({"step": step, "mean": h.mean(0).tolist(), "std": h.std(0, unbiased=False).tolist(),
+                           "q10": q[0].tolist(), "q50": q[1].tolist(), "q90": q[2].tolist()})
+
+    def drift(self) -> dict:
+        """How far the input distribution moved from step 0, in units of its initial spread.
+
+        ``mean_shift``: the mean over units of |mean_T - mean_0|, divided by the mean
+        over units of std_0 (at the last measurement T); ``std_change``: the same for
+        |std_T - std_0|; ``max_mean_shift``: the largest ``mean_shift`` over the trace.
+        """
+        if len(self.trace) < 2:
+            raise ValueError("drift needs at least two measurements: train the model with this probe first")
+        first = self.trace[0]
+        scale = sum(first["std"]) / len(first["std"])
+        if scale == 0:
+            raise ValueError("the layer's input has zero spread at step 0: every unit is constant")
+
+        def shift(t, key):
+            return sum(abs(a - b) for a, b in zip(t[key], first[key])) / len(first[key]) / scale
+
+        return {"mean_shift": shift(self.trace[-1], "mean"), "std_change": shift(self.trace[-1], "std"),
+                "max_mean_shift": max(shift(t, "mean") for t in self.trace)}
 
 
 def _loss_and_grad(model, params, x, y, loss_fn):

@@ -14,9 +14,9 @@ import torch.nn.functional as F
 from .._checks import check_choice, check_float, check_int, check_type
 from ..data import Data, mnist
 from ..models import NORMS, NormCNN, NormMLP
-from ..norm import BatchNorm1d, BatchNorm2d, freeze_affine
+from ..norm import BatchNorm, BatchNorm1d, BatchNorm2d, freeze_affine
 from ..presets import pick, set_seed
-from ..smoothness import Smoothness
+from ..smoothness import InputDrift, Smoothness
 from ..train import History, fit
 
 
@@ -142,7 +142,35 @@ def _compare_once(shape, dtype, steps, seed) -> dict:
 
 
 def _maxdiff(a, b) -> float:
-    return float((a - b).abs().max())
+    return float((a.detach() - b.detach()).abs().max())
+
+
+def affine_moments(*, gamma=(0.5, 1.0, 2.0, 3.0), beta=(-1.0, 0.0, 1.0, 5.0), n: int = 256,
+                   seed: int = 0) -> dict:
+    """BN1: a ``BatchNorm1d`` with the given gamma and beta on ``n`` samples of
+    N(7, 4^2) data; returns gamma, beta and the per-unit mean and std of its
+    training-mode output (as lists)."""
+    if not isinstance(gamma, (tuple, list)) or not isinstance(beta, (tuple, list)) or len(gamma) != len(beta) \
+            or not gamma:
+        raise ValueError(f"gamma and beta must be non-empty sequences of equal length, got {gamma!r} and {beta!r}")
+    gamma = [check_float(f"gamma[{i}]", g) for i, g in enumerate(gamma)]
+    beta = [check_float(f"beta[{i}]", b) for i, b in enumerate(beta)]
+    n = check_int("n", n, low=2)
+    gen = torch.Generator().manual_seed(check_int("seed", seed, low=0))
+    layer = BatchNorm1d(len(gamma))
+    with torch.no_grad():
+        layer.gamma.copy_(torch.tensor(gamma))
+        layer.beta.copy_(torch.tensor(beta))
+    m = output_moments(layer, 4 * torch.randn(n, len(gamma), generator=gen) + 7)
+    return {"gamma": gamma, "beta": beta, "mean": m["mean"].tolist(), "std": m["std"].tolist()}
+
+
+def affine_shapes(model: NormMLP) -> list[dict]:
+    """BN4: per BN layer of ``model``, its number of units and the shapes of gamma and beta."""
+    check_type("model", model, torch.nn.Module, "a torch.nn.Module")
+    layers = [m for m in model.modules() if isinstance(m, BatchNorm) and m.affine]
+    return [{"units": m.num_features, "gamma": tuple(m.gamma.shape), "beta": tuple(m.beta.shape)}
+            for m in layers]
 
 
 def output_moments(model_norm: torch.nn.Module, x: torch.Tensor) -> dict:
@@ -153,6 +181,136 @@ def output_moments(model_norm: torch.nn.Module, x: torch.Tensor) -> dict:
         y = model_norm(x)
     axes = [0, *range(2, y.ndim)]
     return {"mean": y.mean(dim=axes), "std": y.std(dim=axes, unbiased=False)}
+
+
+# --- BN5: batch statistics in training, running averages in evaluation ---------------------
+
+def running_average(*, momentum: float = 0.1, steps: int = 40, batch_size: int = 64, features: int = 4,
+                    mean: float = 3.0, std: float = 2.0, seed: int = 0) -> dict:
+    """BN5: feed ``steps`` batches of N(mean, std^2) data to a fresh ``BatchNorm1d``
+    (lecturelib's) and to ``torch.nn.BatchNorm1d`` with the same ``momentum``, and
+    compute by hand the exponentially weighted average of the batch means with
+    beta = 1 - momentum, ``ema_t = beta * ema_{t-1} + (1 - beta) * mu_t`` from 0.
+
+    Returns ``beta``; per step (``step`` 0..steps) the running mean of unit 0 in
+    ours (``ours``), torch's (``torch``) and by hand (``ema``), and the batch means
+    (``batch_mean``); ``data_mean``; and the largest difference over every unit and
+    step between ours and the hand EMA (``ema_diff``) and between ours and torch's
+    running mean and variance (``torch_diff``).
+    """
+    momentum = check_float("momentum", momentum, low=0.0, high=1.0, low_open=True)
+    steps = check_int("steps", steps, low=1)
+    batch_size = check_int("batch_size", batch_size, low=2)
+    features = check_int("features", features, low=1)
+    mean = check_float("mean", mean)
+    std = check_float("std", std, low=0.0, low_open=True)
+    gen = torch.Generator().manual_seed(check_int("seed", seed, low=0))
+    ours, theirs = BatchNorm1d(features, momentum=momentum), torch.nn.BatchNorm1d(features, momentum=momentum)
+    beta = 1.0 - momentum
+    ema = torch.zeros(features)
+    out = {"beta": beta, "momentum": momentum, "data_mean": mean, "step": [0], "ours": [0.0], "torch": [0.0],
+           "ema": [0.0], "batch_mean": [float("nan")], "ema_diff": 0.0, "torch_diff": 0.0}
+    with torch.no_grad():
+        for t in range(1, steps + 1):
+            x = mean + std * torch.randn(batch_size, features, generator=gen)
+            ours(x)
+            theirs(x)
+            ema = beta * ema + (1 - beta) * x.mean(0)
+            out["ema_diff"] = max(out["ema_diff"], _maxdiff(ours.running_mean, ema))
+            out["torch_diff"] = max(out["torch_diff"], _maxdiff(ours.running_mean, theirs.running_mean),
+                                    _maxdiff(ours.running_var, theirs.running_var))
+            for key, value in (("step", t), ("ours", float(ours.running_mean[0])),
+                               ("torch", float(theirs.running_mean[0])), ("ema", float(ema[0])),
+                               ("batch_mean", float(x[:, 0].mean()))):
+                out[key].append(value)
+    return out
+
+
+@torch.no_grad()
+def train_mode_logits(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The model's output on ``x`` in training mode, i.e. with BN using the batch
+    ``x``'s own statistics, as a model that was never switched to ``model.eval()``
+    computes it. The running statistics are left as they were, and the model is put
+    back in the mode it was in."""
+    check_type("model", model, torch.nn.Module, "a torch.nn.Module")
+    check_type("x", x, torch.Tensor, "a torch.Tensor")
+    saved = {k: v.clone() for k, v in model.state_dict().items()
+             if k.endswith(("running_mean", "running_var", "num_batches_tracked"))}
+    was_training = model.training
+    model.train()
+    try:
+        return model(x)
+    finally:
+        model.load_state_dict(saved, strict=False)
+        model.train(was_training)
+
+
+MODE_BATCH = 256   # BN5: images in the shuffled test batch
+SMALL_BATCH = 8    # BN5: the test set in batches of this size
+
+
+def eval_train_gap(model: torch.nn.Module, s: Scale | None = None, *, seed: int = 0,
+                   batch: int = MODE_BATCH, small: int = SMALL_BATCH) -> dict:
+    """BN5: the same test images through a trained BN model in evaluation mode
+    (running statistics) and in training mode (the batch's own statistics, as if
+    ``model.eval()`` had been forgotten), for three kinds of batch:
+
+    * ``shuffled``: ``batch`` test images drawn at random (from ``seed``), one batch;
+    * ``small``: the whole test set in consecutive batches of ``small`` images;
+    * ``one_digit``: for each digit, all test images of that digit in one batch.
+
+    Each case holds ``images``, ``flipped`` (the fraction of predictions that
+    differ between the modes), ``max_logit_change`` (the largest absolute change
+    of a logit) and the accuracy in each mode (``acc_eval``, ``acc_train``);
+    ``one_digit`` holds the means over the ten digits and ``digits``, one row per
+    digit. ``example`` is the first ``small`` test images of digit 3 in one batch:
+    their labels and the predictions of each mode. ``batch_of_one`` holds the
+    errors that lecturelib's and torch's BN raise for one image in training mode.
+    """
+    check_type("model", model, torch.nn.Module, "a torch.nn.Module")
+    s = _scale(s)
+    batch = check_int("batch", batch, low=2)
+    small = check_int("small", small, low=2)
+    d = data(s)
+    x, y = d.x_test, d.y_test
+    model.eval()
+    with torch.no_grad():
+        eval_logits = model(x)
+
+    def case(index, train_logits):
+        e, t = eval_logits[index], train_logits
+        return {"images": len(t), "flipped": float((e.argmax(1) != t.argmax(1)).float().mean()),
+                "max_logit_change": _maxdiff(e, t), "acc_eval": float((e.argmax(1) == y[index]).float().mean()),
+                "acc_train": float((t.argmax(1) == y[index]).float().mean())}
+
+    gen = torch.Generator().manual_seed(check_int("seed", seed, low=0))
+    pick_ = torch.randperm(len(x), generator=gen)[:batch]
+    out = {"shuffled": case(pick_, train_mode_logits(model, x[pick_]))}
+    whole = torch.arange(len(x) - len(x) % small)
+    chunks = [train_mode_logits(model, x[i:i + small]) for i in range(0, len(whole), small)]
+    out["small"] = {**case(whole, torch.cat(chunks)), "batch_size": small}
+    digits = []
+    for c in range(10):
+        index = torch.nonzero(y == c).flatten()
+        if len(index) >= 2:
+            digits.append({"digit": c, **case(index, train_mode_logits(model, x[index]))})
+    out["one_digit"] = {k: sum(r[k] for r in digits) / len(digits)
+                        for k in ("flipped", "max_logit_change", "acc_eval", "acc_train")}
+    out["one_digit"]["max_logit_change"] = max(r["max_logit_change"] for r in digits)
+    out["one_digit"]["images"] = sum(r["images"] for r in digits)
+    out["one_digit"]["min_flipped"] = min(r["flipped"] for r in digits)
+    out["digits"] = digits
+    three = torch.nonzero(y == 3).flatten()[:small]
+    out["example"] = {"labels": y[three].tolist(), "eval": eval_logits[three].argmax(1).tolist(),
+                      "train": train_mode_logits(model, x[three]).argmax(1).tolist()}
+    out["batch_of_one"] = {}
+    for name, layer in (("lecturelib", BatchNorm1d(4)), ("torch", torch.nn.BatchNorm1d(4))):
+        try:
+            layer(torch.randn(1, 4))
+            out["batch_of_one"][name] = "no error"
+        except ValueError as err:
+            out["batch_of_one"][name] = str(err)
+    return out
 
 
 # --- BN3: the bias before BN is redundant --------------------------------------------
@@ -203,16 +361,66 @@ def placement_runs(s: Scale | None = None, *, lr: float = 0.1, seed: int = 0) ->
     return {k: train(mlp(s, seed=seed, **kw), s, lr=lr, seed=seed, label=k) for k, kw in specs.items()}
 
 
+OPTIMIZER_LRS = {"sgd": 0.1, "momentum": 0.02, "rmsprop": 0.001, "adam": 0.001}
+
+
+class AffineChange:
+    """A ``fit`` probe: how far BN's gamma and beta have moved from where they started.
+
+    After every epoch it reports ``gamma_change`` and ``beta_change``, the largest
+    absolute change of any entry of any lecturelib ``BatchNorm``'s gamma or beta
+    since ``begin`` (0 if that parameter never received an update)."""
+
+    name = "affine_change"
+    keys = ("gamma_change", "beta_change")
+
+    def begin(self, model: torch.nn.Module) -> None:
+        self.layers = [m for m in model.modules() if isinstance(m, BatchNorm) and m.affine]
+        if not self.layers:
+            raise ValueError("model must contain at least one affine lecturelib.norm.BatchNorm, found none")
+        self.start = [(m.weight.detach().clone(), m.bias.detach().clone()) for m in self.layers]
+
+    def measure(self, model: torch.nn.Module) -> dict:
+        if not hasattr(self, "start"):
+            raise RuntimeError("AffineChange.measure needs begin(model) first")
+        return {"gamma_change": max(_maxdiff(m.weight, g0) for m, (g0, _) in zip(self.layers, self.start)),
+                "beta_change": max(_maxdiff(m.bias, b0) for m, (_, b0) in zip(self.layers, self.start))}
+
+
 def optimizer_runs(s: Scale | None = None, *, seed: int = 0) -> dict[str, History]:
-    """BN4: gamma and beta train under plain SGD, momentum, RMSProp and Adam alike."""
+    """BN4: gamma and beta train under plain SGD, momentum, RMSProp and Adam alike.
+
+    Each History also records ``gamma_change`` and ``beta_change`` (``AffineChange``)."""
     s = _scale(s)
     runs = {}
-    for name, lr in (("sgd", 0.1), ("momentum", 0.02), ("rmsprop", 0.001), ("adam", 0.001)):
+    for name, lr in OPTIMIZER_LRS.items():
         model = mlp(s, norm="batch", seed=seed)
         opt = torch.optim.RMSprop(model.parameters(), lr=lr) if name == "rmsprop" else name
         runs[name] = train(model, s, lr=None if name == "rmsprop" else lr, optimizer=opt, seed=seed,
-                           label=f"{name}, lr {lr:g}")
+                           probes=[AffineChange()], label=f"{name}, lr {lr:g}")
     return runs
+
+
+def affine_gradients(*, n: int = 32, features: int = 5, seed: int = 0) -> dict:
+    """BN4: autograd's gradients of gamma and beta against their closed forms,
+    dL/dgamma = sum_i dL/dy_i * x_hat_i and dL/dbeta = sum_i dL/dy_i, for a random
+    upstream gradient dL/dy on a random batch (float64). Returns the largest
+    absolute difference of each, and the gradients themselves."""
+    n = check_int("n", n, low=2)
+    features = check_int("features", features, low=1)
+    gen = torch.Generator().manual_seed(check_int("seed", seed, low=0))
+    layer = BatchNorm1d(features).double()
+    with torch.no_grad():
+        layer.weight.copy_(torch.rand(features, generator=gen, dtype=torch.float64) + 0.5)
+        layer.bias.copy_(torch.randn(features, generator=gen, dtype=torch.float64))
+    x = 3 * torch.randn(n, features, generator=gen, dtype=torch.float64) + 1
+    upstream = torch.randn(n, features, generator=gen, dtype=torch.float64)   # dL/dy
+    (layer(x) * upstream).sum().backward()
+    x_hat = (x - x.mean(0)) / torch.sqrt(x.var(0, unbiased=False) + layer.eps)
+    by_hand = {"gamma": (upstream * x_hat).sum(0), "beta": upstream.sum(0)}
+    return {"gamma_diff": _maxdiff(layer.weight.grad, by_hand["gamma"]),
+            "beta_diff": _maxdiff(layer.bias.grad, by_hand["beta"]),
+            "gamma_grad": layer.weight.grad, "beta_grad": layer.bias.grad}
 
 
 def lr_sweep(s: Scale | None = None, *, seed: int = 0) -> dict[tuple, History]:
@@ -251,8 +459,29 @@ def layer_stats(model: NormMLP, x: torch.Tensor, y: torch.Tensor) -> dict[str, l
 
 # --- BN6: why it works -----------------------------------------------------------------
 
-def smoothness_runs(s: Scale | None = None, *, lr: float = 0.1, seed: int = 0) -> dict[str, tuple]:
-    """BN6: loss range and gradient change along the step, with and without BN.
+DRIFT_PROBE_IMAGES = 256   # training images on which the drift of a layer's input is measured
+DRIFT_LR = 0.1
+
+
+def drift_runs(s: Scale | None = None, *, lr: float = DRIFT_LR, seed: int = 0) -> dict[str, tuple]:
+    """BN6, the "internal covariate shift" picture: with and without BN, from the same
+    seed, the distribution of the last hidden layer's pre-activation (the input of its
+    ReLU, after BN when there is one) on ``DRIFT_PROBE_IMAGES`` fixed training images,
+    every ``s.smooth_every`` steps. Returns label -> (History, InputDrift probe)."""
+    s = _scale(s)
+    x_probe = data(s).x_train[:DRIFT_PROBE_IMAGES]
+    out = {}
+    for norm in (None, "batch"):
+        drift = InputDrift(x_probe, layer=len(s.hidden), every=s.smooth_every)
+        label = "BN" if norm else "no BN"
+        out[label] = (train(mlp(s, norm=norm, seed=seed), s, lr=lr, probes=[drift], seed=seed, label=label),
+                      drift)
+    return out
+
+
+def smoothness_runs(s: Scale | None = None, *, lr: float = HIGH_LR, seed: int = 0) -> dict[str, tuple]:
+    """BN6: loss range and gradient change along the step (Santurkar et al.), with and
+    without BN, from the same seed, at ``lr``.
     Returns label -> (History, Smoothness probe with its trace)."""
     s = _scale(s)
     out = {}
