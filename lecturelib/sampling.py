@@ -42,13 +42,15 @@ def uniform(low: float, high: float, size: int, rng: np.random.Generator) -> np.
     return _unit(size, rng) * (high - low) + low
 
 
-def log_uniform(low: float, high: float, size: int, rng: np.random.Generator) -> np.ndarray:
+def log_uniform(low: float, high: float, size: int,
+                rng: np.random.Generator) -> np.ndarray:
     """``size`` values 10**r with r drawn uniformly from [log10 low, log10 high]."""
     low, high = _check_range(low, high, positive=True)
     return 10.0 ** uniform(math.log10(low), math.log10(high), size, rng)
 
 
-def one_minus_log_uniform(low: float, high: float, size: int, rng: np.random.Generator) -> np.ndarray:
+def one_minus_log_uniform(low: float, high: float, size: int,
+                          rng: np.random.Generator) -> np.ndarray:
     """``size`` values beta in [low, high] ⊂ (0, 1) with 1 - beta log-uniform.
 
     For beta in [0.9, 0.999]: r uniform in [-3, -1] and beta = 1 - 10**r.

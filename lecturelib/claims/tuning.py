@@ -190,8 +190,8 @@ def hp3(results: dict) -> Verdict:
         order = {2: "by both evaluators", 1: f"by {in_order[0] if in_order else ''} only", 0: "by neither evaluator"}
         rest = (f" The learning rate comes first by both, {leads['fANOVA']:.0%} and {leads['MDI']:.0%} ahead of "
                 f"the runner-up, as the notes say. Per hyperparameter, the notes' second tier (β₁ as momentum, "
-                f"batch size, hidden units) averages {f[2]:.0%} (fANOVA) and {m[2]:.0%} (MDI), the third (layers, "
-                f"lr decay) {f[3]:.0%} and {m[3]:.0%}, Adam's β₂ and ε {f[4]:.0%} and {m[4]:.0%}: the notes' order "
+                f"batch size, hidden units) averages {f[2]:.1%} (fANOVA) and {m[2]:.1%} (MDI), the third (layers, "
+                f"lr decay) {f[3]:.1%} and {m[3]:.1%}, Adam's β₂ and ε {f[4]:.1%} and {m[4]:.1%}: the notes' order "
                 f"{order[len(in_order)]}. That order moves from seed to seed at this budget, so below the "
                 f"learning rate the notes are compared, not confirmed; β₁, which the notes place both in the "
                 f"second tier (as momentum) and in the last (as Adam's constant), ranks {ranks['fANOVA']} and "
@@ -262,7 +262,7 @@ def hp2(results: dict) -> Verdict:
     measured = (f"At {budget} trials per search over {n} seed{'s' if n > 1 else ''}, random, Sobol and TPE end "
                 f"{100 * gains['random']:+.1f}, {100 * gains['sobol']:+.1f} and {100 * gains['tpe']:+.1f} points "
                 f"from the grid's best validation accuracy; the grid trails their mean on {int((deficit > 0).sum())} "
-                f"of {n} seeds, and TPE beats both random and Sobol on {int((lead > 0).sum())} "
+                f"of {n} seeds, and TPE beats both random and Sobol on {int((lead > 0).sum())} of {n} "
                 f"(by {100 * lead.mean():+.1f} points over the better of the two, on average)")
     if n < HP2_MIN_SEEDS:
         return Verdict("HP2", INCONCLUSIVE, measured + f". With fewer than {HP2_MIN_SEEDS} seeds the seed-to-seed "

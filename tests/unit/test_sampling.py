@@ -203,3 +203,10 @@ def test_importances_rank_the_one_hyperparameter_that_matters_first(evaluator):
 def test_bad_input_is_rejected_with_a_clear_message(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+def test_samplers_shown_in_the_book_fit_the_page_column():
+    from lecturelib.report import source
+
+    for fn in (S.log_uniform, S.one_minus_log_uniform):
+        assert max(len(line) for line in source(fn).splitlines()) <= 88, fn.__name__
