@@ -10,11 +10,14 @@ Samplers draw values in a range on a linear or a log scale:
   of the averaging window 1/(1 - beta) gets the same share.
 * ``grid(low, high, num, scale)`` and ``sobol(n, dims, rng)``.
 
-A search space is a list of ``Param``; every driver works in the unit cube
-[0, 1)^d and maps each coordinate through its ``Param``, so grid, random,
-Sobol and TPE search all see the same space. Each driver calls
+A search space is a list of ``Param`` (a number on a scale) and ``Choice`` (one
+of a few options, e.g. the optimizer); every driver works in the unit cube
+[0, 1)^d and maps each coordinate through its ``Param`` or ``Choice``, so grid,
+random, Sobol and TPE search all see the same space. Each driver calls
 ``objective(params) -> float`` (higher is better) and returns a
-``SearchResult`` with the trial history.
+``SearchResult`` with the trial history. ``importances`` ranks the
+hyperparameters of an Optuna-driven search with Optuna's fANOVA or
+mean-decrease-impurity evaluators.
 """
 from __future__ import annotations
 
@@ -39,13 +42,15 @@ def uniform(low: float, high: float, size: int, rng: np.random.Generator) -> np.
     return _unit(size, rng) * (high - low) + low
 
 
-def log_uniform(low: float, high: float, size: int, rng: np.random.Generator) -> np.ndarray:
+def log_uniform(low: float, high: float, size: int,
+                rng: np.random.Generator) -> np.ndarray:
     """``size`` values 10**r with r drawn uniformly from [log10 low, log10 high]."""
     low, high = _check_range(low, high, positive=True)
     return 10.0 ** uniform(math.log10(low), math.log10(high), size, rng)
 
 
-def one_minus_log_uniform(low: float, high: float, size: int, rng: np.random.Generator) -> np.ndarray:
+def one_minus_log_uniform(low: float, high: float, size: int,
+                          rng: np.random.Generator) -> np.ndarray:
     """``size`` values beta in [low, high] ⊂ (0, 1) with 1 - beta log-uniform.
 
     For beta in [0.9, 0.999]: r uniform in [-3, -1] and beta = 1 - 10**r.
@@ -133,11 +138,39 @@ class Param:
         else:  # one_minus_log: u = 0 gives low, u = 1 gives high
             lo, hi = math.log10(1 - self.low), math.log10(1 - self.high)
             x = 1.0 - 10.0 ** (lo + u * (hi - lo))
+        if self.integer and self.scale == "linear":
+            # Equal shares for low, low + 1, ..., high (rounding would give the ends half a share).
+            return np.minimum(np.floor(self.low + u * (self.high - self.low + 1)), self.high)
         return np.round(x) if self.integer else x
 
     def value(self, u: float):
         x = float(self.values(u))
         return int(x) if self.integer else x
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One hyperparameter with a few options (e.g. the optimizer); each gets an equal share of [0, 1)."""
+    name: str
+    options: tuple
+
+    def __post_init__(self):
+        check_type("Choice.name", self.name, str, "a string")
+        if not isinstance(self.options, tuple) or len(self.options) < 2:
+            raise TypeError(f"Choice.options must be a tuple of at least two options, got {self.options!r}")
+        if len(set(self.options)) != len(self.options):
+            raise ValueError(f"Choice.options must be distinct, got {self.options!r}")
+
+    def values(self, u) -> np.ndarray:
+        """Map unit coordinates ``u`` in [0, 1] to options: [0, 1/k) is the first of k, and so on."""
+        u = np.asarray(u, dtype=float)
+        if u.size and (u.min() < 0 or u.max() > 1):
+            raise ValueError(f"u must lie in [0, 1], got values from {u.min()} to {u.max()}")
+        index = np.minimum((u * len(self.options)).astype(int), len(self.options) - 1)
+        return np.asarray(self.options, dtype=object)[index]
+
+    def value(self, u: float):
+        return self.options[int(min(float(u) * len(self.options), len(self.options) - 1))]
 
 
 def point(space, u) -> dict:
@@ -149,12 +182,12 @@ def point(space, u) -> dict:
     return {p.name: p.value(c) for p, c in zip(space, u)}
 
 
-def check_space(space) -> tuple[Param, ...]:
-    """Return ``space`` as a tuple of Param with distinct names; raise otherwise."""
+def check_space(space) -> tuple[Param | Choice, ...]:
+    """Return ``space`` as a tuple of Param or Choice with distinct names; raise otherwise."""
     if not isinstance(space, (list, tuple)) or not space:
         raise TypeError(f"space must be a non-empty list of Param, got {space!r}")
     for i, p in enumerate(space):
-        check_type(f"space[{i}]", p, Param, "a lecturelib.sampling.Param")
+        check_type(f"space[{i}]", p, (Param, Choice), "a lecturelib.sampling.Param or Choice")
     names = [p.name for p in space]
     if len(set(names)) != len(names):
         raise ValueError(f"space must have distinct Param names, got {names}")
@@ -169,6 +202,7 @@ class SearchResult:
     method: str
     params: list[dict] = field(default_factory=list)
     values: list[float] = field(default_factory=list)
+    study: object = field(default=None, repr=False)  # the Optuna study, for Optuna-driven searches
 
     @property
     def best_so_far(self) -> list[float]:
@@ -230,10 +264,31 @@ def tpe_search(objective, space, budget: int, *, seed: int = 0, n_startup_trials
     function with the same ``study_name`` work on one study. Only this run's
     trials are returned.
     """
+    n_startup_trials = check_int("n_startup_trials", n_startup_trials, low=0)
+    return optuna_search(objective, space, budget, sampler="tpe", seed=seed, n_startup_trials=n_startup_trials,
+                         storage=storage, study_name=study_name)
+
+
+OPTUNA_SAMPLERS = ("tpe", "random")
+
+
+def optuna_search(objective, space, budget: int, *, sampler: str = "random", seed: int = 0,
+                  n_startup_trials: int = 5, storage: str | None = None,
+                  study_name: str | None = None) -> SearchResult:
+    """``budget`` trials driven by an Optuna sampler: ``"random"`` or ``"tpe"``.
+
+    Each trial suggests one unit coordinate per ``Param`` (so Optuna sees the same
+    cube as the other drivers, and its importance evaluators measure each
+    hyperparameter on the scale it is sampled on) and one option per ``Choice``;
+    the real values go to the trial's user attributes. The returned
+    ``SearchResult`` holds this run's trials and, in ``.study``, the Optuna study
+    (for ``importances``). storage, study_name: as in ``tpe_search``.
+    """
     import optuna
 
     space = _check_search(objective, space)
     budget = check_int("budget", budget, low=1)
+    check_choice("sampler", sampler, OPTUNA_SAMPLERS)
     seed = check_int("seed", seed, low=0, high=2**32 - 1)
     n_startup_trials = check_int("n_startup_trials", n_startup_trials, low=0)
     if storage is not None:
@@ -241,21 +296,63 @@ def tpe_search(objective, space, budget: int, *, seed: int = 0, n_startup_trials
     if study_name is not None:
         check_type("study_name", study_name, str, "a string or None")
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # one log line per trial drowns the notebook
-    sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=n_startup_trials)
-    study = optuna.create_study(direction="maximize", sampler=sampler, storage=storage,
+    if sampler == "tpe":
+        chosen = optuna.samplers.TPESampler(seed=seed, n_startup_trials=n_startup_trials)
+    else:
+        chosen = optuna.samplers.RandomSampler(seed=seed)
+    study = optuna.create_study(direction="maximize", sampler=chosen, storage=storage,
                                 study_name=study_name, load_if_exists=storage is not None)
-    result = SearchResult("tpe")
+    result = SearchResult(sampler, study=study)
 
     def trial_objective(trial):
-        # TPE searches the same unit cube as the other drivers; the Param maps it.
-        u = [trial.suggest_float(p.name, 0.0, 1.0) for p in space]
-        params = point(space, u)
+        params = {}
+        for p in space:
+            if isinstance(p, Choice):
+                params[p.name] = trial.suggest_categorical(p.name, list(p.options))
+            else:  # the unit cube, mapped through the Param's scale
+                params[p.name] = p.value(trial.suggest_float(p.name, 0.0, 1.0))
         for k, v in params.items():  # so a shared study shows real values, not unit coordinates
             trial.set_user_attr(k, v)
         return result.add(params, objective(params))
 
     study.optimize(trial_objective, n_trials=budget)
     return result
+
+
+EVALUATORS = ("fanova", "mdi")
+
+
+def importances(result, evaluator: str = "fanova", *, seed: int = 0) -> dict[str, float]:
+    """How much of the variation of the objective each hyperparameter explains, largest first.
+
+    result: a ``SearchResult`` of ``optuna_search``/``tpe_search`` (or an Optuna study).
+    evaluator: ``"fanova"`` (Optuna's ``FanovaImportanceEvaluator``: a random forest
+    fitted to the trials, then each hyperparameter's share of the forest's variance
+    when it alone varies; Hutter et al. 2014) or ``"mdi"``
+    (``MeanDecreaseImpurityImportanceEvaluator``: how much the forest's splits on a
+    hyperparameter reduce the squared error). Both sum to 1 over the hyperparameters.
+    seed: the forest's seed.
+    """
+    import optuna
+
+    if isinstance(result, SearchResult):
+        if result.study is None:
+            raise ValueError("result must come from an Optuna-driven search (optuna_search or tpe_search); "
+                             f"this {result.method!r} search has no study")
+        study = result.study
+    else:
+        study = check_type("result", result, optuna.study.Study, "a SearchResult of optuna_search or a Study")
+    check_choice("evaluator", evaluator, EVALUATORS)
+    seed = check_int("seed", seed, low=0, high=2**32 - 1)
+    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    if len(complete) < 2:
+        raise ValueError(f"importances need at least 2 finished trials, the study has {len(complete)}")
+    if evaluator == "fanova":
+        chosen = optuna.importance.FanovaImportanceEvaluator(seed=seed)
+    else:
+        chosen = optuna.importance.MeanDecreaseImpurityImportanceEvaluator(seed=seed)
+    found = optuna.importance.get_param_importances(study, evaluator=chosen)
+    return dict(sorted(((k, float(v)) for k, v in found.items()), key=lambda kv: -kv[1]))
 
 
 def distinct_values(result: SearchResult, name: str) -> int:

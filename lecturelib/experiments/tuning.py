@@ -3,8 +3,11 @@
 The real objective trains a one-hidden-layer MLP on MNIST with SGD + momentum
 (``lecturelib.train.fit``) and returns its accuracy on a validation set held
 out from the *training* images; the test set stays untouched by tuning.
-``ci`` and ``quick`` shrink the data, the epochs and the trial budget, never
-the design of the comparison.
+The importance study (HP3) trains MLPs of one to three hidden layers with Adam
+(whose beta1 is the momentum coefficient), a per-epoch learning-rate decay and
+every other hyperparameter of the notes' list drawn at random, and ranks them
+with Optuna's importance evaluators. ``ci`` and ``quick`` shrink the data, the epochs and the
+trial budget, never the design of the comparison.
 """
 from __future__ import annotations
 
@@ -12,13 +15,14 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from .. import sampling
-from .._checks import check_int, check_type
+from .._checks import check_float, check_int, check_type
 from ..data import Data, mnist
 from ..models import MLP
 from ..presets import pick, set_seed
-from ..train import fit
+from ..train import Phase, fit
 
 
 @dataclass(frozen=True)
@@ -29,7 +33,8 @@ class Scale:
     epochs: int         # epochs per trial
     points_per_dim: int  # grid points per hyperparameter; the budget is points_per_dim ** 4
     seeds: int          # repetitions of the search comparison
-    sweep_points: int   # values per hyperparameter in the one-at-a-time sweeps
+    importance_trials: int  # random-search trials of the importance study (HP3)
+    importance_epochs: int  # epochs per importance trial (the lr decays once per epoch)
 
     @property
     def budget(self) -> int:
@@ -38,12 +43,15 @@ class Scale:
 
 
 SCALES = {
-    "ci": Scale(train=1_000, val=1_000, epochs=1, points_per_dim=2, seeds=3, sweep_points=5),
-    "quick": Scale(train=4_000, val=2_000, epochs=2, points_per_dim=2, seeds=3, sweep_points=7),
-    "full": Scale(train=50_000, val=10_000, epochs=5, points_per_dim=3, seeds=5, sweep_points=9),
+    "ci": Scale(train=1_000, val=1_000, epochs=1, points_per_dim=2, seeds=3,
+                importance_trials=48, importance_epochs=2),
+    "quick": Scale(train=4_000, val=2_000, epochs=2, points_per_dim=2, seeds=3,
+                   importance_trials=64, importance_epochs=2),
+    "full": Scale(train=50_000, val=10_000, epochs=5, points_per_dim=3, seeds=5,
+                  importance_trials=200, importance_epochs=5),
 }
 
-# The defaults the one-at-a-time sweeps hold fixed: common starting values.
+# The values a trial of the search comparison takes for what the search leaves out.
 BASE = {"lr": 0.03, "momentum": 0.9, "width": 64, "batch_size": 32, "weight_decay": 1e-5}
 
 
@@ -60,11 +68,6 @@ def search_space() -> list[sampling.Param]:
         sampling.Param("width", 8, 256, "log", integer=True),        # hidden units
         sampling.Param("weight_decay", 1e-6, 1e-2, "log"),
     ]
-
-
-def sweep_space() -> list[sampling.Param]:
-    """The search space plus the mini-batch size, for the sensitivity study (HP3)."""
-    return search_space() + [sampling.Param("batch_size", 8, 256, "log", integer=True)]
 
 
 def data(s: Scale | None = None) -> Data:
@@ -99,27 +102,6 @@ def make_objective(s: Scale | None = None, *, seed: int = 0):
     return lambda params: objective(params, s, seed=seed)
 
 
-def sweeps(s: Scale | None = None, *, seed: int = 0) -> dict[str, tuple[list, list[float]]]:
-    """HP3: vary one hyperparameter at a time over its range, the others at BASE.
-
-    Returns name -> (values tried, validation accuracies).
-    """
-    s = _scale(s)
-    f = make_objective(s, seed=seed)
-    out = {}
-    for p in sweep_space():
-        values = list(sampling.grid(p.low, p.high, s.sweep_points, p.scale))
-        values = [int(v) if p.integer else float(v) for v in values]
-        out[p.name] = (values, [f({p.name: v}) for v in values])
-    return out
-
-
-def sensitivity(sweep: dict) -> dict[str, float]:
-    """The range (max - min) of validation accuracy over each sweep, largest first."""
-    spread = {name: max(accs) - min(accs) for name, (_, accs) in sweep.items()}
-    return dict(sorted(spread.items(), key=lambda kv: -kv[1]))
-
-
 STRATEGIES = ("grid", "random", "sobol", "tpe")
 
 
@@ -138,6 +120,11 @@ def compare(s: Scale | None = None, *, seeds=None, strategies=STRATEGIES) -> dic
     return {name: [search(name, s, seed=k) for k in seeds] for name in strategies}
 
 
+def startup_trials(budget: int) -> int:
+    """How many of TPE's ``budget`` trials are random before it starts to model: a quarter, at least one."""
+    return max(1, check_int("budget", budget, low=1) // 4)
+
+
 def search(strategy: str, s: Scale | None = None, *, seed: int = 0, storage: str | None = None,
            study_name: str | None = None) -> sampling.SearchResult:
     """One search with ``strategy`` on the real objective at scale ``s``."""
@@ -150,7 +137,7 @@ def search(strategy: str, s: Scale | None = None, *, seed: int = 0, storage: str
     if strategy == "sobol":
         return sampling.sobol_search(f, space, s.budget, rng)
     if strategy == "tpe":
-        return sampling.tpe_search(f, space, s.budget, seed=seed, n_startup_trials=max(1, s.budget // 4),
+        return sampling.tpe_search(f, space, s.budget, seed=seed, n_startup_trials=startup_trials(s.budget),
                                    storage=storage, study_name=study_name)
     raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
 
@@ -158,6 +145,78 @@ def search(strategy: str, s: Scale | None = None, *, seed: int = 0, storage: str
 def mean_best_so_far(results: list[sampling.SearchResult]) -> np.ndarray:
     """The best-so-far curve averaged over seeds."""
     return np.mean([r.best_so_far for r in results], axis=0)
+
+
+# --- HP3: which hyperparameters matter -------------------------------------------
+
+# The notes' order of importance: tier 1 matters most, tier 4 "almost never" needs tuning.
+# Adam's beta1 is its momentum coefficient, so the notes place it twice: as momentum (tier 2)
+# and among Adam's constants (tier 4); NOTES_TIERS keeps the tier of the name the notes use.
+NOTES_TIERS = {"lr": 1, "beta1": 2, "batch_size": 2, "width": 2, "layers": 3, "lr_decay": 3,
+               "beta2": 4, "eps": 4}
+
+
+def importance_space() -> list[sampling.Param]:
+    """The notes' hyperparameters for an Adam-trained MLP, each on the scale that suits it.
+
+    beta1 is Adam's momentum coefficient (the role SGD's momentum beta plays).
+    """
+    return [
+        sampling.Param("lr", 1e-4, 1.0, "log"),
+        sampling.Param("beta1", 0.5, 0.99, "one_minus_log"),
+        sampling.Param("beta2", 0.9, 0.9999, "one_minus_log"),
+        sampling.Param("eps", 1e-10, 1e-4, "log"),
+        sampling.Param("batch_size", 8, 256, "log", integer=True),
+        sampling.Param("width", 8, 256, "log", integer=True),
+        sampling.Param("layers", 1, 3, integer=True),
+        sampling.Param("lr_decay", 0.0, 2.0),
+    ]
+
+
+def decayed_lr(lr: float, decay: float, epoch: int) -> float:
+    """The learning rate of epoch ``epoch`` (0, 1, ...) under inverse-time decay: lr / (1 + decay * epoch)."""
+    lr = check_float("lr", lr, low=0.0, low_open=True)
+    decay = check_float("decay", decay, low=0.0)
+    epoch = check_int("epoch", epoch, low=0)
+    return lr / (1 + decay * epoch)
+
+
+def importance_objective(params: dict, s: Scale | None = None, *, seed: int = 0) -> float:
+    """Validation accuracy of one importance trial: ``params`` holds every name of ``importance_space``."""
+    s = _scale(s)
+    seed = check_int("seed", seed, low=0, high=2**32 - 1)
+    check_type("params", params, dict, "a dict of hyperparameter name -> value")
+    names = {p.name for p in importance_space()}
+    if set(params) != names:
+        raise ValueError(f"params must hold exactly {sorted(names)}; missing {sorted(names - set(params))}, "
+                         f"unknown {sorted(set(params) - names)}")
+    p = params
+    set_seed(seed)
+    model = MLP(784, (int(p["width"]),) * int(p["layers"]), 10)
+    opt = torch.optim.Adam(model.parameters(), lr=p["lr"], betas=(p["beta1"], p["beta2"]), eps=p["eps"])
+    schedule = [Phase(1, int(p["batch_size"]), decayed_lr(p["lr"], p["lr_decay"], e))
+                for e in range(s.importance_epochs)]
+    history = fit(model, data(s), optimizer=opt, lr=None, schedule=schedule, seed=seed, train_eval_limit=1)
+    acc = history.final("test_acc")
+    return acc if math.isfinite(acc) else 0.1
+
+
+def importance_search(s: Scale | None = None, *, seed: int = 0, storage: str | None = None,
+                      study_name: str | None = None) -> sampling.SearchResult:
+    """HP3: ``s.importance_trials`` random trials over ``importance_space`` (an Optuna study)."""
+    s = _scale(s)
+    seed = check_int("seed", seed, low=0, high=2**32 - 1)
+    return sampling.optuna_search(lambda params: importance_objective(params, s, seed=seed), importance_space(),
+                                  s.importance_trials, sampler="random", seed=seed, storage=storage,
+                                  study_name=study_name)
+
+
+def importance_ranking(result: sampling.SearchResult, *, seed: int = 0) -> dict:
+    """HP3's results: each evaluator's importances (largest first), and the search's trials and best value."""
+    check_type("result", result, sampling.SearchResult, "a SearchResult of importance_search")
+    return {"fanova": sampling.importances(result, "fanova", seed=seed),
+            "mdi": sampling.importances(result, "mdi", seed=seed),
+            "trials": len(result.values), "best": max(result.values)}
 
 
 # --- HP4: one important and one irrelevant hyperparameter ---------------------------

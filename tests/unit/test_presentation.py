@@ -42,6 +42,22 @@ def test_plots_bad_input(histories):
         plots.curves({"a": 1}, "test_acc")
 
 
+def test_importance_bars_draw_one_bar_per_hyperparameter_and_evaluator():
+    imp = {"fANOVA": {"lr": 0.7, "width": 0.2, "eps": 0.1}, "MDI": {"lr": 0.5, "eps": 0.3, "width": 0.2}}
+    ax = plots.importance_bars(imp, labels={"lr": "learning rate"})
+    assert len(ax.patches) == 6
+    at = dict(zip([t.get_text() for t in ax.get_yticklabels()], ax.get_yticks()))
+    assert at["learning rate"] > at["width"] > at["eps"]       # the first evaluator's order, top down
+    with pytest.raises(ValueError, match="every evaluator must rank the same hyperparameters"):
+        plots.importance_bars({"a": {"lr": 1.0}, "b": {"width": 1.0}})
+    with pytest.raises(ValueError, match="at least one evaluator"):
+        plots.importance_bars({})
+    with pytest.raises(TypeError, match="importances must be a dict"):
+        plots.importance_bars([0.5])
+    with pytest.raises(TypeError, match=r"importances\['a'\] must be a dict"):
+        plots.importance_bars({"a": [0.5]})
+
+
 def test_report_table():
     md = report.table(["a", "b"], [[1, report.pct(0.5)]])
     assert md.data.splitlines() == ["| a | b |", "|---|---|", "| 1 | 50.00 % |"]

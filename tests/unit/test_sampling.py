@@ -102,6 +102,48 @@ def test_tpe_search_shares_a_study_through_a_storage_url(tmp_path):
     assert len(study.trials) == 5 and "x" in study.trials[0].user_attrs
 
 
+def test_integer_param_on_a_linear_scale_gives_each_integer_an_equal_share():
+    layers = S.Param("layers", 1, 3, integer=True)
+    values = layers.values(rng().random(30_000))
+    assert set(values) == {1, 2, 3}
+    assert np.allclose([np.mean(values == k) for k in (1, 2, 3)], 1 / 3, atol=0.02)
+    assert layers.value(0.0) == 1 and layers.value(1.0) == 3 and isinstance(layers.value(0.5), int)
+
+
+def test_choice_maps_equal_shares_of_the_unit_interval_to_options():
+    c = S.Choice("opt", ("sgd", "adam", "adamw"))
+    assert [c.value(u) for u in (0.0, 0.33, 0.34, 0.99, 1.0)] == ["sgd", "sgd", "adam", "adamw", "adamw"]
+    assert list(c.values([0.1, 0.5, 0.9])) == ["sgd", "adam", "adamw"]
+    res = S.random_search(lambda p: float(p["opt"] == "adam"), [c, S.Param("x", 0, 1)], 30, rng())
+    assert {p["opt"] for p in res.params} == {"sgd", "adam", "adamw"}
+
+
+SPACE3 = [S.Param("x", 0.0, 1.0), S.Param("y", 1e-3, 1.0, "log"), S.Choice("c", ("a", "b"))]
+
+
+def g(params):
+    return -abs(params["x"] - 0.6) + 0.01 * params["y"] + 0.05 * (params["c"] == "b")
+
+
+def test_optuna_random_search_keeps_its_study_and_real_values():
+    res = S.optuna_search(g, SPACE3, 20, sampler="random", seed=3)
+    assert res.method == "random" and len(res.values) == 20 and len(res.study.trials) == 20
+    t = res.study.trials[0]
+    assert 0 <= t.params["x"] <= 1 and t.params["c"] in ("a", "b")       # unit coordinate, option
+    assert t.user_attrs["y"] == res.params[0]["y"] and 1e-3 <= res.params[0]["y"] <= 1
+    again = S.optuna_search(g, SPACE3, 20, sampler="random", seed=3)
+    assert again.values == res.values                                   # reproducible
+
+
+@pytest.mark.parametrize("evaluator", S.EVALUATORS)
+def test_importances_rank_the_one_hyperparameter_that_matters_first(evaluator):
+    res = S.optuna_search(lambda p: -abs(p["x"] - 0.6), SPACE3, 40, sampler="random", seed=0)
+    imp = S.importances(res, evaluator, seed=0)
+    assert list(imp)[0] == "x" and imp["x"] > 0.5
+    assert sum(imp.values()) == pytest.approx(1.0) and list(imp.values()) == sorted(imp.values(), reverse=True)
+    assert S.importances(res.study, evaluator, seed=0) == imp           # a study works as well
+
+
 # --- Bad input: every path names the argument and what is allowed ---------------------
 
 @pytest.mark.parametrize("call, exc, match", [
@@ -143,7 +185,28 @@ def test_tpe_search_shares_a_study_through_a_storage_url(tmp_path):
     (lambda: S.distinct_values(S.grid_search(f, SPACE, 2), "z"), ValueError, r"name must be one of \['x', 'y'\]"),
     (lambda: S.decade_fractions([], -4, 0), ValueError, r"values must hold at least one number"),
     (lambda: S.decade_fractions([0.5], 0, 0), ValueError, r"high_exp must be >= 1"),
+    (lambda: S.Choice("c", ("a",)), TypeError, r"Choice.options must be a tuple of at least two"),
+    (lambda: S.Choice("c", ["a", "b"]), TypeError, r"Choice.options must be a tuple"),
+    (lambda: S.Choice("c", ("a", "a")), ValueError, r"Choice.options must be distinct"),
+    (lambda: S.Choice(3, ("a", "b")), TypeError, r"Choice.name must be a string"),
+    (lambda: S.Choice("c", ("a", "b")).values([-0.1]), ValueError, r"u must lie in \[0, 1\]"),
+    (lambda: S.optuna_search(f, SPACE, 2, sampler="cmaes"), ValueError, r"sampler must be one of"),
+    (lambda: S.optuna_search(f, SPACE, 0), ValueError, r"budget must be >= 1"),
+    (lambda: S.optuna_search(f, SPACE, 2, n_startup_trials=-1), ValueError, r"n_startup_trials must be >= 0"),
+    (lambda: S.optuna_search(f, SPACE, 2, study_name=1), TypeError, r"study_name must be a string"),
+    (lambda: S.importances(S.random_search(f, SPACE, 4, rng())), ValueError, r"result must come from an Optuna"),
+    (lambda: S.importances("study"), TypeError, r"result must be a SearchResult of optuna_search or a Study"),
+    (lambda: S.importances(S.optuna_search(f, SPACE, 4), "shap"), ValueError, r"evaluator must be one of"),
+    (lambda: S.importances(S.optuna_search(f, SPACE, 1)), ValueError, r"at least 2 finished trials, the study has 1"),
+    (lambda: S.importances(S.optuna_search(f, SPACE, 4), seed=-2), ValueError, r"seed must be >= 0"),
 ])
 def test_bad_input_is_rejected_with_a_clear_message(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+def test_samplers_shown_in_the_book_fit_the_page_column():
+    from lecturelib.report import source
+
+    for fn in (S.log_uniform, S.one_minus_log_uniform):
+        assert max(len(line) for line in source(fn).splitlines()) <= 88, fn.__name__

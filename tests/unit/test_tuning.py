@@ -22,7 +22,35 @@ def test_every_preset_has_the_same_search_space_and_a_power_budget():
         assert s.budget == s.points_per_dim ** 4
 
 
+def test_decayed_lr_follows_inverse_time_decay():
+    assert T.decayed_lr(0.2, 1.0, 0) == pytest.approx(0.2)
+    assert [T.decayed_lr(0.2, 1.0, e) for e in (1, 2, 3)] == pytest.approx([0.1, 0.2 / 3, 0.05])
+    assert T.decayed_lr(0.2, 0.0, 5) == pytest.approx(0.2)
+
+
+def test_importance_space_covers_the_notes_list_and_every_name_has_a_tier():
+    names = [p.name for p in T.importance_space()]
+    assert names == ["lr", "beta1", "beta2", "eps", "batch_size", "width", "layers", "lr_decay"]
+    assert set(T.NOTES_TIERS) == set(names) and T.NOTES_TIERS["lr"] == 1
+
+
+def test_importance_objective_trains_the_configured_network():
+    s = T.scale("ci")
+    p = {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "batch_size": 64, "width": 32, "layers": 2,
+         "lr_decay": 1.0}
+    acc = T.importance_objective(p, s, seed=0)
+    assert 0.5 < acc <= 1.0 and acc == T.importance_objective(p, s, seed=0)
+    assert T.importance_objective({**p, "lr": 1e-4}, s, seed=0) < acc  # ten times slower learning
+
+
 @pytest.mark.parametrize("call, exc, match", [
+    (lambda: T.importance_objective({"lr": 0.1}), ValueError, r"params must hold exactly .*missing \['batch_size'"),
+    (lambda: T.importance_objective([0.1]), TypeError, r"params must be a dict"),
+    (lambda: T.importance_search(T.scale("ci"), seed=-1), ValueError, r"seed must be >= 0"),
+    (lambda: T.importance_ranking("study"), TypeError, r"result must be a SearchResult"),
+    (lambda: T.decayed_lr(0.0, 1.0, 1), ValueError, r"lr must be > 0"),
+    (lambda: T.decayed_lr(0.1, -1.0, 1), ValueError, r"decay must be >= 0"),
+    (lambda: T.decayed_lr(0.1, 1.0, -1), ValueError, r"epoch must be >= 0"),
     (lambda: T.objective({"learning_rate": 0.1}), ValueError, r"params may only hold .*unknown \['learning_rate'\]"),
     (lambda: T.objective([0.1]), TypeError, r"params must be a dict"),
     (lambda: T.objective({}, seed=-1), ValueError, r"seed must be >= 0"),
