@@ -174,7 +174,8 @@ def bs3(runs: dict) -> Verdict:
     diffs = {k: acc[k]["test_acc"] - ref for k in switches}
     numbers = {"reference": ref, "shortfall": shortfall, "switch_minus_reference": diffs}
     facts = (f"The three switches end {', '.join(f'{100 * d:+.2f}' for d in diffs.values())} points from "
-             f"batch 64's {_pts(ref)} %; the control, batch 1024 throughout, ends {_pts(shortfall)} points below it.")
+             f"batch 64's {_pts(ref)} %; the control, batch 1024 throughout, ends {_pts(abs(shortfall))} points "
+             f"{'below' if shortfall >= 0 else 'above'} it.")
     if shortfall <= BS3_MIN_SHORTFALL:
         return Verdict("BS3", CAVEAT, facts + " The control gets there too, so at this size there was nothing "
                        "to be trapped in.", numbers, None)

@@ -47,6 +47,7 @@ def test_bs3_outcomes():
     assert v.outcome == HOLDS and v.margin == pytest.approx(0.9)
     assert rules.bs3(study(switches=(0.90, 0.82, 0.90))).outcome == FAILS
     assert rules.bs3(study(control=0.899)).outcome == CAVEAT
+    assert "ends 1.0 points above it" in rules.bs3(study(control=0.91)).sentence
 
 
 def test_rules_read_histories_and_results_files_alike():
