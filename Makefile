@@ -11,7 +11,7 @@ export LECTURELIB_DATA ?= $(CURDIR)/data
 # The course's own machines have 2 cores; a PyTorch default of more threads only adds contention.
 export PYTHONHASHSEED := 0
 
-.PHONY: book test install data unit claims nbval build-ci browser browser-vendor bench reproduce clean set-repo-url colab-check colab-install
+.PHONY: book test install data unit claims nbval build-ci browser browser-vendor live bench reproduce clean clean-cache set-repo-url colab-check colab-install
 
 book: install
 	@preset=$$($(PY) -c 'from lecturelib.presets import preset; print(preset())'); \
@@ -45,6 +45,20 @@ browser: install browser-vendor $(BOOK_HTML)/index.html
 $(BOOK_HTML)/index.html:
 	$(MAKE) build-ci
 
+# The live widgets in a real client: JupyterLab from .venv on 127.0.0.1 (token, free port), each
+# chapter's widget in a small notebook at `ci`, driven in Debian's Chromium: a slider moved with the
+# keyboard and a Train button clicked must change the figure's pixels, with no error in the outputs,
+# the browser console or the server's (and kernel's) log. 27-85 s measured on the shared 2 cores; not in `make test`, whose
+# 15 minutes it would overrun. `.ci/run` runs it after `make test`; `make colab-check` runs the same
+# test under ipywidgets 7.7.1. JupyterLab comes from requirements-live.txt, installed here only.
+LIVE_STAMP := $(VENV)/.installed-live
+live: install $(LIVE_STAMP)
+	LECTURELIB_PRESET=ci $(PY) -m pytest tests/live -q -p no:randomly -p no:cacheprovider
+
+$(LIVE_STAMP): requirements-live.txt $(STAMP)
+	$(PY) -m pip install -q -r requirements-live.txt -c constraints.txt
+	touch $(LIVE_STAMP)
+
 # Local copies of the CDN scripts the pages load (MathJax, RequireJS, the widget
 # manager), from the npm registry into the git-ignored tests/browser/vendor/; once.
 browser-vendor: install
@@ -60,20 +74,24 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course .venv)" >/dev/null
 	touch $(STAMP)
 
-# Copy the offline MNIST files into the git-ignored data cache (never into ../shared).
+# Copy the offline MNIST files into the git-ignored data cache (never into ../shared): each file
+# that is missing there, so deleting a corrupt one (as load_mnist's message says) and running
+# make brings a good copy back.
 data:
-	@if [ -d "$(SHARED_MNIST)/raw" ] && [ ! -f "$(LECTURELIB_DATA)/MNIST/raw/train-images-idx3-ubyte.gz" ]; then \
-	   mkdir -p "$(LECTURELIB_DATA)/MNIST" && cp -r "$(SHARED_MNIST)/raw" "$(LECTURELIB_DATA)/MNIST/" && \
-	   chmod -R u+w "$(LECTURELIB_DATA)/MNIST"; \
-	   echo "copied MNIST into $(LECTURELIB_DATA)/MNIST"; \
+	@if [ -d "$(SHARED_MNIST)/raw" ]; then \
+	   mkdir -p "$(LECTURELIB_DATA)/MNIST/raw"; \
+	   for f in "$(SHARED_MNIST)"/raw/*.gz; do \
+	     t="$(LECTURELIB_DATA)/MNIST/raw/$$(basename "$$f")"; \
+	     if [ ! -f "$$t" ]; then cp "$$f" "$$t" && chmod u+w "$$t" && echo "copied $$(basename "$$f") into $(LECTURELIB_DATA)/MNIST/raw"; fi; \
+	   done; \
 	 fi
 
 # ---------------------------------------------------------------------------------------------
 # Colab compatibility: `make colab-check` tests the widgets with what a Colab user has, in a
 # second, git-ignored venv (.venv-colab) so the main one is untouched.
 # Pins (constraints-colab.txt): ipywidgets 7.7.1 (Colab's for years; it pulls widgetsnbextension
-# 3.6.x, and its jupyterlab_widgets>=1.0 lets pip take 3.0.x, a front-end-only package that runs
-# no kernel code), matplotlib 3.10.0 and numpy 2.0.2, Colab's pins as of 2025
+# 3.6.x; its jupyterlab_widgets>=1.0 is pinned to 1.1.1, the JupyterLab 3 front-end released with
+# it, and JupyterLab to 3.6.8, for the live-widget test), matplotlib 3.10.0 and numpy 2.0.2, Colab's pins as of 2025
 # (the newest Colab pins we could confirm; PyPI has matplotlib up to 3.11.x, which Colab does not
 # ship). Update the file when Colab moves. torch/torchvision come from constraints.txt (the
 # course machines' pair; Colab brings its own CUDA build). Python is this machine's python3
@@ -84,10 +102,13 @@ data:
 # COLAB_K), then one chapter with widgets (COLAB_NB) under nbval in the venv's own kernel, with
 # a probe cell appended (tests/colab/with_probe.py) that fails unless the kernel is the venv's
 # and imports exactly the pinned versions, and every widget in the notebook displays a live view.
+# Then the live-widget test (tests/live, as `make live`) in this venv's JupyterLab 3 with
+# jupyterlab_widgets 1.1.1, the widget front-end of the ipywidgets 7 series (pinned in
+# constraints-colab.txt; Colab's own front-end is not installable).
 COLAB_VENV  := .venv-colab
 COLAB_PY    := $(COLAB_VENV)/bin/python
 COLAB_STAMP := $(COLAB_VENV)/.installed
-COLAB_TOOLS := pytest nbval ipykernel hypothesis
+COLAB_TOOLS := pytest nbval ipykernel hypothesis jupyterlab playwright
 COLAB_TESTS := tests/unit/test_presentation.py tests/unit/test_widget_compat.py tests/unit/test_conv.py tests/unit/test_gradient_samples.py \
                tests/unit/test_autoencoders.py tests/unit/test_tuning.py tests/unit/test_static.py
 # The whole presentation module (plots, report, widgets), test_widget_compat and the static twins
@@ -112,6 +133,9 @@ colab-check: colab-install data
 	LECTURELIB_PRESET=ci $(COLAB_PY) -m pytest -q -p no:randomly -p no:cacheprovider $(COLAB_PYTEST_W) \
 	    --nbval-lax --nbval-current-env $(COLAB_OUT)/$(notdir $(COLAB_NB))
 	@echo "colab-check: the notebook kernel ran with:"; cat $(COLAB_OUT)/kernel.json
+	LECTURELIB_PRESET=ci $(COLAB_PY) -m pytest tests/live -q -p no:randomly -p no:cacheprovider -rA $(COLAB_PYTEST_W)
+	@echo "colab-check: the live-widget test's client:"; $(COLAB_PY) -c 'import importlib.metadata as m; \
+	    print({d: m.version(d) for d in ("jupyterlab", "jupyterlab_widgets", "ipywidgets", "jupyter_server")})'
 
 colab-install: $(COLAB_STAMP)
 
@@ -128,6 +152,13 @@ bench: install
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis
+
+# The trained-model cache of the autoencoder chapters (git-ignored). Entries are keyed by
+# configuration and code fingerprint, so this is never needed for correctness, only to free
+# disk. The reproduction's checkpoints in cache/reproduce/ are left alone: they resume runs of
+# hours (remove them with `rm -rf cache` when no reproduction is under way).
+clean-cache:
+	rm -rf cache/models
 
 # Point the launch buttons and Colab setup cells at the repository: make set-repo-url URL=https://github.com/you/course
 set-repo-url:

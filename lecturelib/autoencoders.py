@@ -9,14 +9,17 @@ the classifier that scores generated digits.
 
 Training goes through ``lecturelib.train.fit`` with the ``Reconstruction`` or
 ``ELBO`` objective; ``train_cached`` stores trained weights in a git-ignored
-``cache/`` folder keyed by the run's configuration.
+``cache/models/`` folder keyed by the run's configuration and a fingerprint of the
+code that trained them.
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import math
 import os
+import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -67,8 +70,9 @@ class Autoencoder(nn.Module):
         super().__init__()
         self.code_size = check_int("code_size", code_size, low=1, high=N_PIXELS)
         self.hidden = _check_hidden(hidden)
-        self.encoder = nn.Sequential(nn.Flatten(), _mlp((N_PIXELS, *self.hidden, code_size), last_activation=False))
-        self.decoder = _mlp((code_size, *reversed(self.hidden), N_PIXELS), last_activation=False)
+        widths = (N_PIXELS, *self.hidden, code_size)
+        self.encoder = nn.Sequential(nn.Flatten(), _mlp(widths, last_activation=False))
+        self.decoder = _mlp(widths[::-1], last_activation=False)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.encoder(x)
@@ -160,17 +164,22 @@ def _check_gaussian(mu, logvar):
         raise ValueError(f"mu must have shape (batch, latent), got {tuple(mu.shape)}")
 
 
-def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, *, generator: torch.Generator | None = None):
+def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, *,
+                   generator: torch.Generator | None = None) -> torch.Tensor:
     """z = mu + sigma * eps with eps ~ N(0, I): the randomness sits in eps, so z is
     a differentiable function of mu and logvar and gradients reach the encoder."""
     _check_gaussian(mu, logvar)
-    eps = torch.randn(mu.shape, generator=generator, device="cpu" if generator is not None else mu.device)
-    return mu + torch.exp(0.5 * logvar) * eps.to(mu.device)
+    where = "cpu" if generator is not None else mu.device
+    eps = torch.randn(mu.shape, generator=generator, device=where).to(mu.device)
+    sigma = torch.exp(0.5 * logvar)       # logvar = log sigma^2
+    return mu + sigma * eps
 
 
 def kl_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """KL(N(mu, diag(exp(logvar))) || N(0, I)) in closed form, one value per row (nats)."""
+    """KL(N(mu, diag(exp(logvar))) || N(0, I)) in closed form, one value per row
+    (nats)."""
     _check_gaussian(mu, logvar)
+    # 1/2 * sum_j (mu_j^2 + sigma_j^2 - 1 - log sigma_j^2)
     return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=1)
 
 
@@ -190,17 +199,58 @@ def kl_monte_carlo(mu: torch.Tensor, logvar: torch.Tensor, n_samples: int = 1000
 
 def vae_terms(model: VAE, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-image reconstruction term -log p(x|z) (Bernoulli, nats) and KL term."""
-    logits, mu, logvar = model(x)
-    recon = F.binary_cross_entropy_with_logits(logits, to_unit(x), reduction="none").flatten(1).sum(dim=1)
+    logits, mu, logvar = model(x)          # one z = mu + sigma * eps per image
+    target = to_unit(x)                    # each pixel's brightness in [0, 1]
+    bce = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
+    recon = bce.flatten(1).sum(dim=1)      # summed over the 784 pixels
     return recon, kl_normal(mu, logvar)
 
 
 def vae_loss(model: VAE, x: torch.Tensor, beta: float = 1.0) -> torch.Tensor:
-    """Mean over the batch of reconstruction + beta * KL: the negative ELBO when beta = 1."""
+    """Mean over the batch of reconstruction + beta * KL: the negative ELBO when
+    beta = 1."""
     _check_model("model", model, (VAE,))
     beta = check_float("beta", beta, low=0.0)
     recon, kl = vae_terms(model, x)
     return (recon + beta * kl).mean()
+
+
+@torch.no_grad()
+def importance_bounds(model: VAE, x: torch.Tensor, n_samples: int, *, seed: int = 0,
+                      chunk: int = 100) -> dict:
+    """Two estimates of log p(x) per image from the same ``n_samples`` draws
+    z_k ~ q(z|x).
+
+    With log-weights log w_k = log p(x|z_k) + log p(z_k) - log q(z_k|x):
+    ``elbo`` is their mean (a Monte-Carlo ELBO) and ``iwae`` is log of the mean of
+    the w_k (Burda et al.'s importance-weighted bound). By Jensen's inequality
+    iwae >= elbo for every image, and iwae rises towards log p(x) as n_samples grows.
+    Returns tensors of shape (len(x),), in nats.
+    """
+    _check_model("model", model, (VAE,))
+    check_type("x", x, torch.Tensor, "a torch.Tensor")
+    if x.dim() != 4 or tuple(x.shape[1:]) != IMAGE_SHAPE:
+        raise ValueError(f"x must have shape (n, 1, 28, 28), got {tuple(x.shape)}")
+    n_samples = check_int("n_samples", n_samples, low=1)
+    chunk = check_int("chunk", chunk, low=1)
+    model.eval()
+    gen = _generator(seed)
+    elbo, iwae = [], []
+    for start in range(0, len(x), chunk):
+        xb = x[start:start + chunk]
+        mu, logvar = model.encode(xb)
+        eps = torch.randn((n_samples, *mu.shape), generator=gen).to(mu.device)
+        z = mu + torch.exp(0.5 * logvar) * eps                      # (K, n, latent)
+        logits = model.decode_logits(z.flatten(0, 1)).view(n_samples, len(xb), -1)
+        target = to_unit(xb).flatten(1).expand_as(logits)
+        bce = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
+        log_px_z = -bce.sum(2)                                       # log p(x|z_k)
+        # log p(z) - log q(z|x) for diagonal Gaussians; the 2*pi terms cancel.
+        log_pz_qz = (-0.5 * z.pow(2) + 0.5 * eps.pow(2) + 0.5 * logvar).sum(2)
+        log_w = log_px_z + log_pz_qz                                 # (K, n)
+        elbo.append(log_w.mean(0))
+        iwae.append(torch.logsumexp(log_w, 0) - math.log(n_samples))
+    return {"elbo": torch.cat(elbo).cpu(), "iwae": torch.cat(iwae).cpu()}
 
 
 # --- objectives for lecturelib.train.fit ---------------------------------------
@@ -376,7 +426,8 @@ def classifier_score(classifier: nn.Module, images: torch.Tensor) -> dict:
 # --- PCA, for the linear autoencoder ----------------------------------------------
 
 def pca(x: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """The mean image and the top ``k`` principal directions (k x 784, orthonormal rows)."""
+    """The mean image and the top ``k`` principal directions (k x 784,
+    orthonormal rows), from a singular value decomposition of the centred images."""
     check_type("x", x, torch.Tensor, "a torch.Tensor")
     flat = x.reshape(len(x), -1).double().cpu()
     k = check_int("k", k, low=1, high=min(flat.shape))
@@ -397,12 +448,13 @@ def pca_error(x: torch.Tensor, mean: torch.Tensor, components: torch.Tensor) -> 
 
 
 def principal_angles(a: torch.Tensor, b: torch.Tensor) -> np.ndarray:
-    """Principal angles in degrees between the column spaces of ``a`` and ``b`` (d x k each),
-    smallest first: all zero when the two spans coincide."""
+    """Principal angles in degrees between the column spaces of ``a`` and ``b``
+    (d x k each), smallest first: all zero when the two spans coincide."""
     check_type("a", a, torch.Tensor, "a torch.Tensor")
     check_type("b", b, torch.Tensor, "a torch.Tensor")
     if a.dim() != 2 or b.dim() != 2 or a.shape[0] != b.shape[0]:
-        raise ValueError(f"a and b must be matrices with the same number of rows, got {tuple(a.shape)} and {tuple(b.shape)}")
+        raise ValueError(f"a and b must be matrices with the same number of rows, "
+                         f"got {tuple(a.shape)} and {tuple(b.shape)}")
     qa, _ = torch.linalg.qr(a.double().cpu())
     qb, _ = torch.linalg.qr(b.double().cpu())
     cosines = torch.linalg.svdvals(qa.T @ qb).clamp(-1.0, 1.0)
@@ -417,15 +469,35 @@ def decoder_subspace(model: Autoencoder) -> torch.Tensor:
     return model.decoder[0].weight.detach()
 
 
-# --- a cache of trained models, keyed by configuration ---------------------------
+# --- a cache of trained models, keyed by configuration and code --------------------
+#
+# A cached model is only reused when it was trained with the same configuration AND by
+# the same code. "The code" is the source of the lecturelib modules a cached run
+# executes, listed in FINGERPRINT_MODULES, plus torch's version:
+#   autoencoders             the models, the objectives (loss and evaluation) and this cache;
+#   models                   the classifier that scores samples (MLP) and its checks;
+#   train                    the training loop, fit (batches, optimizer, seeding, History);
+#   data                     MNIST loading, normalization and batching;
+#   presets                  set_seed (the initial weights) and the device;
+#   experiments.autoencoders the chapters' runs: sizes, learning rates, which objective.
+# Comments, docstrings and formatting do not count (the fingerprint hashes each module's
+# syntax tree without docstrings); any other change retrains. Plotting code elsewhere
+# (plots, widgets, report) cannot change a trained model, so it is not fingerprinted.
+
+FINGERPRINT_MODULES = ("autoencoders", "models", "train", "data", "presets",
+                       "experiments.autoencoders")
+CACHE_FORMAT = 2     # the layout below; a cache entry of another format is retrained
+_PACKAGE = Path(__file__).resolve().parent    # where the fingerprinted sources are read
+
 
 def cache_dir() -> Path:
-    """``$LECTURELIB_CACHE``, else ``cache/`` in a source checkout (git-ignored), else ~/.cache."""
+    """``$LECTURELIB_CACHE``, else ``cache/models/`` in a source checkout (git-ignored),
+    else ``~/.cache/lecturelib/models``."""
     if os.environ.get("LECTURELIB_CACHE"):
         return Path(os.environ["LECTURELIB_CACHE"]).expanduser()
     checkout = Path(__file__).resolve().parent.parent
     if (checkout / "pyproject.toml").exists():
-        return checkout / "cache"
+        return checkout / "cache" / "models"
     return Path.home() / ".cache" / "lecturelib" / "models"
 
 
@@ -436,29 +508,154 @@ def cache_key(config: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def train_cached(config: dict, model: nn.Module, train, *, use_cache: bool = True):
-    """Return ``(model, history)``: loaded from the cache when ``config`` was trained
-    before, else ``history = train(model)`` and both are saved.
+def _syntax_without_docstrings(source: str) -> str:
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(body, list) and body and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)):
+            node.body = body[1:] or ([] if isinstance(node, ast.Module) else [ast.Pass()])
+    return ast.dump(tree, annotate_fields=False)
 
-    ``config`` must name everything that changes the result (model, sizes, seed).
+
+def source_fingerprint(source: str) -> str:
+    """Hash of Python source that ignores comments, docstrings and formatting."""
+    check_type("source", source, str, "Python source code (str)")
+    return hashlib.sha256(_syntax_without_docstrings(source).encode()).hexdigest()[:16]
+
+
+_FINGERPRINTS: dict = {}
+
+
+def code_fingerprint(modules=FINGERPRINT_MODULES) -> str:
+    """One hash over the source of ``lecturelib.<m>`` for each ``m`` in ``modules`` and
+    torch's version: the code that trains a cached model.
+
+    Computed once per process (per tuple of modules), when it is first needed: it
+    describes the code this process imported, so after editing lecturelib, restart the
+    kernel (Python does not reload changed modules either).
     """
+    modules = tuple(modules)
+    if not modules or not all(isinstance(m, str) for m in modules):
+        raise TypeError(f"modules must be a non-empty sequence of module names, got {modules!r}")
+    if modules not in _FINGERPRINTS:
+        parts = [f"torch {torch.__version__}"]
+        for name in modules:
+            path = _PACKAGE.joinpath(*name.split(".")).with_suffix(".py")
+            if not path.exists():
+                raise ValueError(f"modules: lecturelib.{name} has no source file {path}")
+            parts.append(f"{name} {source_fingerprint(path.read_text())}")
+        _FINGERPRINTS[modules] = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+    return _FINGERPRINTS[modules]
+
+
+def _warn(message: str) -> None:
+    print(f"lecturelib cache: {message}", file=sys.stderr)
+
+
+def _load_cached(paths, config, fingerprint, model):
+    """The History of a usable cache entry after loading its weights into ``model``, else
+    ``None`` (with one line on stderr when an entry exists but cannot be used)."""
     from .train import History
 
+    weights, meta = paths
+    if not meta.exists():
+        stale = _stale_entries(meta)
+        if stale:
+            others = ", ".join(sorted({p.stem.rsplit("-", 1)[-1] for p in stale}))
+            _warn(f"{meta.stem.rsplit('-', 1)[0]} was trained by other code (fingerprint {others}, "
+                  f"now {fingerprint}); retraining")
+        return None
+    try:
+        saved = json.loads(meta.read_text())
+        if saved.get("format") != CACHE_FORMAT:
+            raise ValueError(f"cache format {saved.get('format')!r}, expected {CACHE_FORMAT}")
+        if saved.get("fingerprint") != fingerprint:
+            raise ValueError(f"trained by other code (fingerprint {saved.get('fingerprint')}, "
+                             f"now {fingerprint})")
+        if saved.get("config") != json.loads(json.dumps(config, default=str)):
+            raise ValueError("trained with another configuration")
+        state = torch.load(weights, map_location="cpu", weights_only=True)
+        model.load_state_dict(state)
+        return History.from_dict(saved["history"])
+    except Exception as err:   # a torn, foreign or stale entry is never fatal: train again
+        reason = " ".join(str(err).split())[:160]
+        _warn(f"{meta.stem} unusable ({type(err).__name__}: {reason}); retraining")
+        return None
+
+
+def _stale_entries(meta: Path) -> list[Path]:
+    """JSON files of the same configuration written by other code."""
+    key = meta.stem.rsplit("-", 1)[0]
+    return [p for p in meta.parent.glob(f"{key}-*.json") if p != meta]
+
+
+def _write_atomically(path: Path, write) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _plain(value):
+    """Values JSON can hold exactly: numpy and torch scalars become Python numbers."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (np.generic, torch.Tensor)):
+        return value.item()
+    return value
+
+
+def cache_paths(config: dict, fingerprint: str | None = None) -> tuple[Path, Path]:
+    """The weights file and the JSON file of ``config`` trained by the code ``fingerprint``
+    (default: this process's ``code_fingerprint()``)."""
+    fingerprint = code_fingerprint() if fingerprint is None else fingerprint
+    stem = f"{cache_key(config)}-{fingerprint}"
+    return cache_dir() / f"{stem}.pt", cache_dir() / f"{stem}.json"
+
+
+def train_cached(config: dict, model: nn.Module, train, *, use_cache: bool = True):
+    """Return ``(model, history)``: loaded from the cache when ``config`` was trained
+    before by the same code, else ``history = train(model)`` and both are saved.
+
+    ``config`` must name everything that changes the result (model, sizes, seed); the
+    code is named by ``code_fingerprint()``. An entry holds two files, written each to a
+    temporary file and renamed into place: ``<key>.pt``, the weights as tensors (read
+    with ``torch.load(weights_only=True)``, which unpickles nothing else), and
+    ``<key>.json``, the configuration, the fingerprint and the History. An entry that
+    cannot be read or does not match is reported in one line and trained again.
+    """
     check_type("model", model, nn.Module, "a torch.nn.Module")
     check_bool("use_cache", use_cache)
     if not callable(train):
         raise TypeError(f"train must be a function model -> History, got {type(train).__name__}")
-    path = cache_dir() / f"{cache_key(config)}.pt"
-    if use_cache and path.exists():
-        saved = torch.load(path, map_location="cpu", weights_only=False)
-        model.load_state_dict(saved["state"])
-        device = next(model.parameters()).device
-        return model.to(device), History.from_dict(saved["history"])
+    check_type("config", config, dict, "a dict")
+    if not use_cache:
+        return model, train(model)
+    fingerprint = code_fingerprint()
+    weights, meta = cache_paths(config, fingerprint)
+    history = _load_cached((weights, meta), config, fingerprint, model)
+    if history is not None:
+        return model, history
     history = train(model)
-    if use_cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-        torch.save({"config": config, "state": state, "history": history.to_dict()}, path)
+    state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    record = {"format": CACHE_FORMAT, "fingerprint": fingerprint, "modules": list(FINGERPRINT_MODULES),
+              "config": config, "history": _plain(history.to_dict())}
+    try:
+        weights.parent.mkdir(parents=True, exist_ok=True)
+        # Weights first, the JSON last: an entry is complete once its JSON exists.
+        _write_atomically(weights, lambda p: torch.save(state, p))
+        _write_atomically(meta, lambda p: p.write_text(json.dumps(record, default=str)))
+    except OSError as err:
+        _warn(f"could not write {meta.stem} ({type(err).__name__}: {err}); the model is not cached")
+        return model, history
+    for old in _stale_entries(meta):   # the same configuration, trained by older code
+        old.unlink(missing_ok=True)
+        old.with_suffix(".pt").unlink(missing_ok=True)
     return model, history
 
 

@@ -1,6 +1,6 @@
 """Benchmark: how fast the course trains, measured in one run on this machine.
 
-    python -m lecturelib.bench [--samples N] [--presets ci,quick] [--skip-chapter]
+    python -m lecturelib.bench [--samples N] [--presets ci,quick] [--skip-chapter] [--protocol-only]
 
 On MNIST at batch size 64, for the study's MLP (784-1024-1024-10) and the
 ``quick`` preset's 784-256-256-10, it measures
@@ -13,19 +13,25 @@ training samples per second of
 
 and prints a/b and a/c. It times the gradient sampling of the second chapter
 (1000 mini-batches at each of 10 batch sizes, at the ``quick`` pool size, against
-a loop of one backward pass per mini-batch on a subsample). Then it times the batch-size chapter's experiments at
+a loop of one backward pass per mini-batch on a subsample), and the article's gradient protocol
+(``gradient_protocol``: seconds per trial at B = 1, 8, 64 and 1024 for the study MLP, the
+hand-written step against autograd at 1 and 1024, and the full run's time estimated from them).
+Then it times the batch-size chapter's experiments at
 each preset asked for; for a preset not asked for it prints an estimate from
 the measured seconds per epoch, labelled as such.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
 from . import data, presets
+from ._checks import check_bool, check_float, check_int, check_type
 from .experiments import batch_size as bs
 from .models import study_mlp
 from .train import fit
@@ -119,6 +125,57 @@ def gradient_sampling() -> None:
     print(f"  one backward pass per mini-batch (extrapolated from 200): {loop:6.1f} s   speed-up x{loop / vectorized:.1f}")
 
 
+def protocol_seconds_per_trial(batch_size: int, *, trials: int, fast: bool = True) -> float:
+    """Seconds per trial of the gradient protocol at the study size and ``full``'s sample count."""
+    from . import gradient_protocol as gp
+
+    check_int("trials", trials, low=1)
+    check_bool("fast", fast)
+    x, y = data.load_mnist("train")
+    model, samples = _model(), gp.scale("full").samples
+    gp.summed_update_norms(model, x, y, [batch_size], trials=1, samples=samples, fast=fast)   # warm-up
+    start = time.perf_counter()
+    gp.summed_update_norms(model, x, y, [batch_size], trials=trials, samples=samples, fast=fast)
+    return (time.perf_counter() - start) / trials
+
+
+def estimate_protocol(per_trial: dict, samples: int, batch_sizes, trials: int) -> float:
+    """Seconds of one regime of the protocol, from seconds per trial measured at a few batch sizes.
+
+    A trial at batch size B takes samples/B steps. The cost of one step is
+    interpolated linearly in B between the measured batch sizes: roughly a + c·B,
+    with a the reading and writing of the weights (the same at every B, what
+    dominates at B = 1) and c the arithmetic per sample (what dominates at 1024).
+    """
+    check_type("per_trial", per_trial, dict, "a dict batch size -> seconds per trial")
+    samples = check_int("samples", samples, low=1)
+    trials = check_int("trials", trials, low=1)
+    measured = sorted(check_int("per_trial key", b, low=1, high=samples) for b in per_trial)
+    step = [check_float(f"per_trial[{b}]", per_trial[b], low=0.0, low_open=True) * b / samples for b in measured]
+    sizes = [check_int(f"batch_sizes[{i}]", b, low=measured[0], high=measured[-1])
+             for i, b in enumerate(batch_sizes)]
+    return trials * sum(samples / b * float(np.interp(b, measured, step)) for b in sizes)
+
+
+def gradient_protocol(trials: int = 3) -> None:
+    from . import gradient_protocol as gp
+
+    s = gp.scale("full")
+    measured = (1, 8, 64, s.samples)
+    fast = {b: protocol_seconds_per_trial(b, trials=trials) for b in measured}
+    slow = {b: protocol_seconds_per_trial(b, trials=trials, fast=False) for b in (1, s.samples)}
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"\nGradient protocol at full (MLP 784-1024-1024-10, {s.samples} samples per trial, "
+          f"mean of {trials} trials; load average {load:.1f} on {os.cpu_count()} cores, "
+          f"so wall times include waiting for a core when it exceeds them):")
+    for b in measured:
+        versus = f", autograd {slow[b]:6.3f} s/trial (x{slow[b] / fast[b]:.2f})" if b in slow else ""
+        print(f"  B = {b:4d}: hand-written {fast[b]:6.3f} s/trial{versus}")
+    regime = estimate_protocol(fast, s.samples, s.batch_sizes, s.trials)
+    print(f"  full run estimated: {regime / 60:.0f} min per regime, {2 * regime / 3600:.1f} h for both "
+          f"({s.trials} trials x B = {', '.join(map(str, s.batch_sizes))}; training the two points not included)")
+
+
 def chapter_times(preset: str) -> tuple[float, int]:
     """Wall time of every run in the batch-size chapter at ``preset``, and its epoch count."""
     s = bs.scale(preset)
@@ -144,9 +201,14 @@ def main(argv=None) -> None:
     ap.add_argument("--samples", type=int, default=60_000, help="training samples per loop measurement (one epoch: shorter runs are noisy)")
     ap.add_argument("--presets", default="ci,quick", help="comma-separated presets whose chapter runs to time")
     ap.add_argument("--skip-chapter", action="store_true", help="only the loop comparison")
+    ap.add_argument("--protocol-only", action="store_true",
+                    help="only the gradient protocol's seconds per trial and the full run's estimate")
+    ap.add_argument("--protocol-trials", type=int, default=3, help="trials per timing of the gradient protocol")
     args = ap.parse_args(argv)
     if args.samples < BATCH:
         ap.error(f"--samples must be at least {BATCH}")
+    if args.protocol_trials < 1:
+        ap.error("--protocol-trials must be at least 1")
     wanted = [p for p in args.presets.split(",") if p]
     for p in wanted:
         if p not in presets.PRESETS:
@@ -155,9 +217,13 @@ def main(argv=None) -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {presets.device()}")
     print(f"batch size {BATCH}, {args.samples} training samples per measurement")
     data.load_mnist("train")   # decode once, outside every timing
+    if args.protocol_only:
+        gradient_protocol(args.protocol_trials)
+        return
     for hidden in ((1024, 1024), (256, 256)):
         compare_loops(args.samples, hidden)
     gradient_sampling()
+    gradient_protocol(args.protocol_trials)
 
     if args.skip_chapter:
         return

@@ -2,7 +2,10 @@
 
 Loading goes through ``torchvision.datasets.MNIST(root, download=True)``: on a
 machine with internet (Colab, a laptop) torchvision downloads the four files
-once; offline it uses the files already under ``<root>/MNIST/raw``.
+once; offline it uses the files already under ``<root>/MNIST/raw``. Before that,
+the files a split needs are checked against their known MD5 sums: a truncated or
+corrupt file is named, with what to do about it (``ChecksumError``), instead of
+torchvision's "could not be downloaded" or a parse error.
 
 Training reads batches straight from tensors that already live on the device
 (``batches``): no ``DataLoader``, no per-sample transforms. For a small MLP this
@@ -11,6 +14,7 @@ measures by how much.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 from typing import Iterator, NamedTuple
@@ -27,6 +31,26 @@ MNIST_FILES = (
     "t10k-labels-idx1-ubyte.gz",
 )
 SPLITS = ("train", "test")
+# MD5 of each file, compressed (torchvision's own sums, ``MNIST.resources``) and as
+# torchvision extracts it beside the .gz (the file it then reads), with its size.
+MNIST_MD5 = {
+    "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+    "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+    "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+    "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+    "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
+    "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
+    "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
+    "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
+}
+MNIST_SIZES = {"train-images-idx3-ubyte": 47_040_016, "train-labels-idx1-ubyte": 60_008,
+               "t10k-images-idx3-ubyte": 7_840_016, "t10k-labels-idx1-ubyte": 10_008}
+# Where the course machines keep a good copy (``make data`` copies it into data/).
+SHARED_MNIST = "../shared/data/MNIST/raw/"
+
+
+class ChecksumError(RuntimeError):
+    """A data file is there but is not the file it should be (truncated or corrupt)."""
 
 # Decoded, normalized tensors, keyed by (root, split, device). Decoding the
 # files takes a second or two, so each process does it once per split.
@@ -114,9 +138,67 @@ def batches(x: torch.Tensor, y: torch.Tensor, batch_size: int, *, shuffle: bool,
         yield x[idx], y[idx]
 
 
+def _md5(path: Path) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_mnist_files(root) -> None:
+    """Raise ``ChecksumError`` naming the first MNIST file under ``<root>/MNIST/raw`` that is
+    there but fails its checksum. All four are checked whichever split is loaded: torchvision
+    needs all four before it reads either split. Files that are missing are left to
+    torchvision (it downloads them, or ``load_mnist`` says where to put them)."""
+    raw = Path(check_type("root", root, (str, os.PathLike), "a path")) / "MNIST" / "raw"
+    stamp = _stamp(raw)
+    if stamp in _VERIFIED:   # the same files, unchanged, already passed in this process
+        return
+    for packed_name in MNIST_FILES:
+        name = packed_name.removesuffix(".gz")
+        extracted, packed = raw / name, raw / f"{name}.gz"
+        if extracted.is_file():   # torchvision reads this one and never looks at the .gz again
+            size = extracted.stat().st_size
+            if size != MNIST_SIZES[name] or _md5(extracted) != MNIST_MD5[name]:
+                what = (f"is {size:,} bytes, not {MNIST_SIZES[name]:,} (truncated?)" if size != MNIST_SIZES[name]
+                        else "has the right size but the wrong MD5 sum (corrupt)")
+                fix = ("delete it and load again: torchvision extracts it afresh from the .gz beside it"
+                       if packed.is_file() else "delete it and load again: torchvision downloads it (needs internet)")
+                raise ChecksumError(_checksum_message(extracted, what, fix))
+        elif packed.is_file() and _md5(packed) != MNIST_MD5[packed.name]:
+            size = packed.stat().st_size
+            raise ChecksumError(_checksum_message(
+                packed, f"({size:,} bytes) fails its MD5 checksum (truncated or corrupt)",
+                "delete it and load again: torchvision downloads it (needs internet)"))
+    _VERIFIED.add(stamp)
+
+
+_VERIFIED: set = set()
+
+
+def _stamp(raw: Path) -> tuple:
+    """The folder and each file's size and modification time: what a passed check is remembered by."""
+    files = []
+    for name in MNIST_FILES + tuple(n.removesuffix(".gz") for n in MNIST_FILES):
+        try:
+            st = (raw / name).stat()
+            files.append((name, st.st_size, st.st_mtime_ns))
+        except OSError:
+            files.append((name, None, None))
+    return (str(raw.resolve()), tuple(files))
+
+
+def _checksum_message(path: Path, what: str, fix: str) -> str:
+    return (f"MNIST file {path} {what}. To fix it, {fix}; or copy the file again from a good copy: on the "
+            f"course machines {SHARED_MNIST} (`make data` copies it when data/ lacks it), elsewhere any "
+            f"MNIST download in the torchvision layout.")
+
+
 def _decode(root: Path, split: str) -> tuple[torch.Tensor, torch.Tensor]:
     from torchvision.datasets import MNIST
 
+    check_mnist_files(root)
     try:
         dataset = MNIST(str(root), train=(split == "train"), download=True)
     except (RuntimeError, OSError) as err:

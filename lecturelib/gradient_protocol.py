@@ -32,9 +32,10 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from ._checks import check_bool, check_float, check_int, check_type
+from ._checks import check_bool, check_choice, check_float, check_int, check_type
 from .data import mnist
-from .presets import pick, preset as active_preset
+from .models import MLP
+from .presets import PRESETS, pick, preset as active_preset
 from .probes import Snapshots, weight_layers
 
 RUN = "gradient protocol"
@@ -68,7 +69,11 @@ def scale(preset: str | None = None) -> Scale:
 # --- one trial ------------------------------------------------------------------------------------
 
 def _relu_mlp_layers(model: nn.Module):
-    """The Linear layers of a Flatten → (Linear → ReLU)* → Linear network, or None for any other model."""
+    """The Linear layers of a ``lecturelib.models.MLP`` with ReLU (Flatten → (Linear → ReLU)* → Linear),
+    or None for any other model. Only that class: its forward is known to be the plain chain, while
+    another module holding the same layers may combine them differently (a skip connection)."""
+    if not isinstance(model, MLP):
+        return None
     modules = [m for m in model.modules() if not isinstance(m, nn.Sequential) and m is not model]
     kinds = [type(m) for m in modules]
     if not kinds or kinds[0] is not nn.Flatten or kinds[-1] is not nn.Linear:
@@ -97,7 +102,7 @@ def _manual_trial(layers, x, y, batch_size, lr) -> float:
                 h = h.clamp_min(0)
                 acts.append(h)
         delta = h.softmax(1)
-        delta[torch.arange(len(yb)), yb] -= 1
+        delta[torch.arange(len(yb), device=yb.device), yb] -= 1   # softmax − one-hot: the CE gradient
         delta /= len(yb)                                  # the loss is averaged over the batch
         for k in reversed(range(len(ws))):
             below = (delta @ ws[k]) * (pres[k - 1] > 0) if k > 0 else None   # before ws[k] changes
@@ -240,9 +245,14 @@ def run(preset: str | None = None, *, seed: int = 0, progress: bool = False, che
     checkpoint: a ``lecturelib.checkpoint.Checkpoint``; the trained points and each
     finished (regime, batch size) are saved to it, and a restarted run continues there.
     """
+    from .checkpoint import Checkpoint
     from .experiments import batch_size as bs
 
-    preset = active_preset() if preset is None else preset
+    preset = active_preset() if preset is None else check_choice("preset", preset, PRESETS)
+    check_int("seed", seed, low=0, high=2**32 - 1)
+    check_bool("progress", progress)
+    if checkpoint is not None:
+        check_type("checkpoint", checkpoint, Checkpoint, "a lecturelib.checkpoint.Checkpoint or None")
     s, net = scale(preset), bs.scale(preset)
     state = checkpoint.load() if checkpoint is not None else None
     if state is None:

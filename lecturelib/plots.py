@@ -5,6 +5,8 @@ notebook can lay figures side by side. Nothing here trains or computes.
 """
 from __future__ import annotations
 
+import math
+
 import matplotlib.pyplot as plt
 
 from ._checks import check_choice, check_float, check_type
@@ -57,8 +59,11 @@ def curves(histories, key: str, *, x: str = "epoch", ax=None, title: str | None 
             xs, ys = xs[1:], ys[1:]
         emphasis = {} if highlight is None else ({"linewidth": 2.6, "zorder": 3} if name == highlight
                                                   else {"alpha": 0.25, "linewidth": 1.0})
-        ax.plot(xs, [100 * y for y in ys] if percent else ys, label=name, marker="." if len(xs) < 40 else None,
-                **emphasis)
+        ys = [100 * y for y in ys] if percent else ys
+        shown = f"{name} ({h.divergence})" if h.diverged else name
+        line, = ax.plot(xs, ys, label=shown, marker="." if len(xs) < 40 else None, **emphasis)
+        if h.diverged:
+            _mark_divergence(ax, xs, ys, h, color=line.get_color())
     ax.set_xlabel(AXIS_LABELS[x])
     ax.set_ylabel(AXIS_LABELS.get(key, key) + (" (%)" if percent else ""))
     if title:
@@ -75,17 +80,39 @@ def final_bars(histories, key: str, *, ax=None, title: str | None = None, percen
         _, (ax,) = axes()
     percent = key.endswith("acc") if percent is None else percent
     names = [n for n, _ in items]
-    vals = [h.final(key) * (100 if percent else 1) for _, h in items]
+    # A diverged run gets no bar (its final value is the broken model's) but its mark instead.
+    vals = [0.0 if h.diverged or not math.isfinite(h.final(key)) else h.final(key) * (100 if percent else 1)
+            for _, h in items]
     bars = ax.barh(names, vals, color="tab:blue", alpha=0.8)
-    ax.bar_label(bars, fmt="%.2f" if percent else "%.3g", padding=3, fontsize="small")
+    labels = [h.divergence if h.diverged else (f"{v:.2f}" if percent else f"{v:.3g}")
+              for (_, h), v in zip(items, vals)]
+    ax.bar_label(bars, labels=labels, padding=3, fontsize="small")
     ax.invert_yaxis()
     ax.set_xlabel(AXIS_LABELS.get(key, key) + (" (%)" if percent else ""))
     if title:
         ax.set_title(title)
-    lo = min(vals)
-    if percent:
-        ax.set_xlim(max(0, lo - 5), 100)
+    kept = [v for (_, h), v in zip(items, vals) if not h.diverged]
+    if percent:   # from 0 when a run diverged, so its words sit inside the axes
+        ax.set_xlim(0 if len(kept) < len(vals) else max(0, min(kept) - 5), 100)
     return ax
+
+
+def _mark_divergence(ax, xs, ys, h, *, color):
+    """An × where a diverged run stopped, at its last finite value, and the words beside it."""
+    if not xs:
+        return
+    finite = [(x, y) for x, y in zip(xs, ys) if y is not None and math.isfinite(y)]
+    x_stop = xs[-1]
+    if not finite:   # nothing to draw a curve from: a dashed line where the run stopped
+        ax.axvline(x_stop, color=color, linestyle="--", linewidth=1.2)
+        ax.annotate(h.divergence, (x_stop, 0.5), xycoords=("data", "axes fraction"), rotation=90,
+                    textcoords="offset points", xytext=(-4, 0), ha="right", va="center", fontsize="small",
+                    color=color)
+        return
+    y_stop = finite[-1][1]
+    ax.plot([x_stop], [y_stop], marker="X", markersize=9, color=color, linestyle="none", zorder=4)
+    ax.annotate(h.divergence, (x_stop, y_stop), textcoords="offset points", xytext=(-6, 8), ha="right",
+                fontsize="small", color=color)
 
 
 def _items(histories):
@@ -105,16 +132,19 @@ def _items(histories):
 
 def lr_grid(grid, *, best: dict | None = None, ax=None, title: str | None = None):
     """A batch size x learning rate heat map of test accuracy (``lr_scaling.Grid``), each cell
-    labelled; ``best`` (batch size -> lr) is drawn as the ridge of best learning rates."""
+    labelled; ``best`` (batch size -> lr) is drawn as the ridge of best learning rates.
+    A cell whose run diverged reads "× N" (diverged at step N; its colour is chance accuracy)."""
     import numpy as np
 
     if ax is None:
         _, (ax,) = axes()
     acc = 100 * np.asarray(grid.acc)
     im = ax.imshow(acc, cmap="viridis", aspect="auto", origin="lower", vmin=max(10.0, acc.min()), vmax=acc.max())
+    diverged = getattr(grid, "diverged", None)
     for i in range(acc.shape[0]):
         for j in range(acc.shape[1]):
-            ax.text(j, i, f"{acc[i, j]:.1f}", ha="center", va="center", fontsize="x-small",
+            step = int(diverged[i, j]) if diverged is not None else 0
+            ax.text(j, i, f"× {step}" if step else f"{acc[i, j]:.1f}", ha="center", va="center", fontsize="x-small",
                     color="white" if acc[i, j] < (acc.min() + acc.max()) / 2 else "black")
     ax.set_xticks(range(len(grid.lrs)), [f"{lr:g}" for lr in grid.lrs], rotation=45)
     ax.set_yticks(range(len(grid.batch_sizes)), [str(b) for b in grid.batch_sizes])
@@ -124,6 +154,9 @@ def lr_grid(grid, *, best: dict | None = None, ax=None, title: str | None = None
         ys = [grid.batch_sizes.index(b) for b in best]
         xs = [(np.log2(lr) - x0) / step for lr in best.values()]
         ax.plot(xs, ys, color="tab:red", marker="o", label="best lr (smoothed)")
+    if diverged is not None and diverged.any():   # the same words as curves' mark, for the cells' "× N"
+        ax.plot([], [], linestyle="none", marker="$×$", color="black", label="× N: diverged at step N")
+    if best or (diverged is not None and diverged.any()):
         ax.legend(fontsize="x-small", loc="upper left")
     ax.set_title(title or grid.label)
     ax.figure.colorbar(im, ax=ax, label="test accuracy (%)")
@@ -307,4 +340,69 @@ def toy_paths(toy, paths: dict, *, ax=None, title: str | None = None, levels: in
     if title:
         ax.set_title(title)
     ax.legend(fontsize="small", loc="best")
+    return ax
+
+
+# --- the autoencoder chapters -----------------------------------------------------------------
+
+def code_size_errors(study: dict, *, ax=None, title: str | None = "reconstruction error"):
+    """AE1: the test error per pixel against the code size (log axis), PCA's error with the
+    same k, and the two predictors that ignore the image (the mean image, the global mean)
+    as horizontal lines; ``study`` as ``experiments.autoencoders.code_size_study`` returns it."""
+    if not isinstance(study, dict) or not {"errors", "pca_errors", "mean_image", "global_mean"} <= set(study):
+        raise TypeError("study must be a dict with errors, pca_errors, mean_image and global_mean "
+                        "(see experiments.autoencoders.code_size_study)")
+    if ax is None:
+        _, (ax,) = axes()
+    ks = sorted(study["errors"])
+    ax.plot(ks, [study["errors"][k] for k in ks], "o-", label="autoencoder")
+    ax.plot(ks, [study["pca_errors"][k] for k in ks], "s--", label="PCA, same k", alpha=0.8)
+    ax.axhline(study["mean_image"], color="tab:gray", ls=":", label="mean image")
+    ax.axhline(study["global_mean"], color="black", ls=":", label="global mean")
+    ax.set(xscale="log", xlabel="code size k", ylabel="test squared error per pixel", ylim=(0, None))
+    ax.set_xticks(ks, [str(k) for k in ks])
+    ax.minorticks_off()
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    return ax
+
+
+def principal_angles(rows, *, ax=None,
+                     title: str | None = "angles between the linear AE's and PCA's subspaces"):
+    """AE2: the principal angles (degrees, smallest first) for each k of
+    ``experiments.autoencoders.linear_vs_pca``."""
+    if not isinstance(rows, (list, tuple)) or not rows or not all("angles" in r for r in rows):
+        raise TypeError("rows must be a non-empty list of dicts with k and angles "
+                        "(see experiments.autoencoders.linear_vs_pca)")
+    if ax is None:
+        _, (ax,) = axes(width=6)
+    for r in rows:
+        ax.plot(range(1, r["k"] + 1), r["angles"], "o-", ms=3, label=f"k = {r['k']}")
+    ax.set(xlabel="principal angle index (smallest first)", ylabel="angle (degrees)", ylim=(0, 90))
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    return ax
+
+
+def rate_distortion(betas: dict, *, ax=None, title: str | None = "β-VAE: rate against distortion"):
+    """VAE3: one point per β of a β-VAE sweep (β -> (model, History)), its final test KL
+    (nats per image, horizontal) against its reconstruction term (vertical)."""
+    if not isinstance(betas, dict) or not betas:
+        raise TypeError("betas must be a non-empty dict of beta -> (model, History)")
+    if ax is None:
+        _, (ax,) = axes(width=6)
+    bs = sorted(betas)
+    kl = [betas[b][1].final("test_kl") for b in bs]
+    recon = [betas[b][1].final("test_recon") for b in bs]
+    ax.plot(kl, recon, "o-")
+    for b, k, r in zip(bs, kl, recon):
+        ax.annotate(f"β = {b:g}", (k, r), textcoords="offset points", xytext=(5, 5))
+    ax.set(xlabel="KL (nats per image)", ylabel="reconstruction (nats per image)")
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
     return ax

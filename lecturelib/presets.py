@@ -3,8 +3,16 @@
 ``LECTURELIB_PRESET`` picks one of three scales:
 
 * ``ci``    -- seconds; what the tests use.
-* ``quick`` -- minutes on a laptop CPU or free Colab; the default without a GPU.
-* ``full``  -- the size of the published studies; the default with a GPU.
+* ``quick`` -- minutes on a laptop CPU or a free Colab runtime; the default on
+  every machine, with or without a GPU.
+* ``full``  -- the size of the published studies (hours on a CPU); only when
+  asked for with ``LECTURELIB_PRESET=full``.
+
+``quick`` is the default with a GPU too: a student on a free Colab GPU who opens
+a chapter should see it finish in minutes, not start a study of hours
+(the batch-size chapter's B = 1 sweep over 60,000 images for 30 epochs). Before
+a run longer than about a minute, ``fit`` prints how long it will take at the
+active preset on this device (``lecturelib.progress.RunClock``).
 
 This module owns only the name of the scale. Each experiment decides what
 ``ci``, ``quick`` and ``full`` mean for its own sizes.
@@ -21,17 +29,18 @@ from ._checks import check_int
 
 PRESETS = ("ci", "quick", "full")
 ENV_VAR = "LECTURELIB_PRESET"
+DEFAULT = "quick"
 
 
 def preset() -> str:
-    """The active preset: ``$LECTURELIB_PRESET``, else ``full`` with CUDA, else ``quick``."""
+    """The active preset: ``$LECTURELIB_PRESET``, else ``quick`` (with or without a GPU)."""
     name = os.environ.get(ENV_VAR, "").strip()
     if not name:
-        return "full" if torch.cuda.is_available() else "quick"
+        return DEFAULT
     if name not in PRESETS:
         raise ValueError(
             f"{ENV_VAR} must be one of {', '.join(PRESETS)}; got {name!r}. "
-            f"Unset it to get the default for this machine."
+            f"Unset it for the default, {DEFAULT!r}."
         )
     return name
 

@@ -30,6 +30,7 @@ import torch
 
 from . import __version__
 from . import gradient_protocol as gp
+from ._checks import check_type
 from .checkpoint import Checkpoint
 from .environment import device_name
 from .experiments import batch_size as bs
@@ -64,6 +65,24 @@ def git_dirty() -> bool | None:
         return bool(_git("status", "--porcelain", "--untracked-files=no"))
     except (OSError, subprocess.CalledProcessError):
         return None
+
+
+def in_history(sha: str) -> bool | None:
+    """Whether ``sha`` names a commit of this checkout's repository.
+
+    ``None`` when git cannot say: no git checkout, or a shallow clone that lacks the commit
+    (its history is cut off, so the commit may well exist upstream).
+    """
+    check_type("sha", sha, str, "a commit hash (str)")
+    try:
+        shallow = _git("rev-parse", "--is-shallow-repository") == "true"
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    try:
+        _git("cat-file", "-e", f"{sha}^{{commit}}")
+        return True
+    except subprocess.CalledProcessError:
+        return None if shallow else False
 
 
 def summary(history) -> dict:

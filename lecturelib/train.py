@@ -6,6 +6,10 @@ changes the batch size or learning rate between epochs (the switching runs of
 the batch-size chapter); ``probes`` measure the weights after every epoch; an
 ``objective`` says what the loss and the reported metrics are (classification
 by default, so autoencoders use the same loop with their own objective).
+
+A run whose training loss stops being a finite number has diverged: ``fit``
+notices at that step, stops the run, and records the step in
+``History.diverged_at``; plots and widgets then say "diverged at step N".
 """
 from __future__ import annotations
 
@@ -16,10 +20,9 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
-
 from ._checks import check_bool, check_float, check_int, check_type
 from .data import Data, batches
+from .progress import RunClock, progress_bar
 
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
 
@@ -63,7 +66,9 @@ class History:
 
     ``values`` holds the metrics (``train_loss``, ``train_acc``, ``test_loss``,
     ``test_acc`` for classification) and every probe's outputs; ``h["test_acc"]``
-    is a shortcut for ``h.values["test_acc"]``.
+    is a shortcut for ``h.values["test_acc"]``. ``diverged_at`` is the optimizer
+    step (counted from 1) whose training loss was not a finite number, or None;
+    a diverged run's last entry is the model as it was when the run stopped.
     """
     label: str
     config: dict
@@ -74,6 +79,16 @@ class History:
     batch_size: list = field(default_factory=list)      # batch size used in that epoch
     lr: list = field(default_factory=list)              # learning rate at the end of that epoch
     values: dict[str, list] = field(default_factory=dict)
+    diverged_at: int | None = None
+
+    @property
+    def diverged(self) -> bool:
+        return self.diverged_at is not None
+
+    @property
+    def divergence(self) -> str:
+        """ "diverged at step N" for a diverged run, "" otherwise: what plots and widgets print."""
+        return "" if self.diverged_at is None else f"diverged at step {self.diverged_at}"
 
     def __getitem__(self, key: str) -> list:
         if key not in self.values:
@@ -91,11 +106,11 @@ class History:
     def to_dict(self) -> dict:
         return {"label": self.label, "config": self.config, "epoch": self.epoch, "steps": self.steps,
                 "samples": self.samples, "seconds": self.seconds, "batch_size": self.batch_size,
-                "lr": self.lr, "values": self.values}
+                "lr": self.lr, "values": self.values, "diverged_at": self.diverged_at}
 
     @classmethod
     def from_dict(cls, d: dict) -> "History":
-        return cls(**d)
+        return cls(**d)   # dicts written before diverged_at existed load with None
 
 
 def make_optimizer(name: str, params, lr: float, *, momentum: float = 0.9, weight_decay: float = 0.0):
@@ -119,7 +134,7 @@ def fit(model: nn.Module, data: Data, *, optimizer="sgd", lr: float | None = 0.0
         epochs: int = 1, schedule=None, momentum: float = 0.9, weight_decay: float = 0.0,
         warmup_steps: int = 0, objective=None, probes=(), seed: int = 0, progress: bool = False,
         label: str | None = None, train_eval_limit: int | None = 10_000,
-        eval_batch_size: int = 2048, checkpoint=None) -> History:
+        eval_batch_size: int = 2048, checkpoint=None, estimate: bool = True) -> History:
     """Train ``model`` on ``data`` and return its ``History``.
 
     optimizer: a name (see ``make_optimizer``) or a ``torch.optim.Optimizer``
@@ -134,6 +149,10 @@ def fit(model: nn.Module, data: Data, *, optimizer="sgd", lr: float | None = 0.0
     checkpoint: a ``lecturelib.checkpoint.Checkpoint``; the run's state is saved to
     it after every epoch and, when it holds a matching state, the run resumes from
     there (every probe then needs ``state_dict()`` and ``load_state_dict(state)``).
+    estimate: after the first seconds of training, print how long the whole run
+    will take when that is more than about a minute (``lecturelib.progress.RunClock``).
+    progress: show a progress bar (``lecturelib.progress.progress_bar``).
+    A training loss that is not finite stops the run at that step (``History.diverged_at``).
     """
     check_type("model", model, nn.Module, "a torch.nn.Module")
     check_type("data", data, Data, "a lecturelib.data.Data (see lecturelib.data.mnist)")
@@ -141,6 +160,7 @@ def fit(model: nn.Module, data: Data, *, optimizer="sgd", lr: float | None = 0.0
     check_int("warmup_steps", warmup_steps, low=0)
     check_int("seed", seed, low=0, high=2**32 - 1)
     check_bool("progress", progress)
+    check_bool("estimate", estimate)
     if train_eval_limit is not None:
         check_int("train_eval_limit", train_eval_limit, low=1)
     check_int("eval_batch_size", eval_batch_size, low=1)
@@ -200,15 +220,23 @@ def fit(model: nn.Module, data: Data, *, optimizer="sgd", lr: float | None = 0.0
     seconds = 0.0
     current_lr = base_lr
     state = checkpoint.load() if checkpoint is not None else None
+    eval_start = time.perf_counter()
     if state is None:
         log_epoch(0, 0, 0, 0.0, None, None)
     else:
         done, steps, samples, seconds, current_lr = _restore(state, model, opt, generator, probes, history, device)
-    total_steps = sum(p.epochs * math.ceil(n / p.batch_size) for p in phases)
-    bar = tqdm(total=total_steps, initial=steps, desc=history.label, disable=not progress, leave=True)
-    model.train()
+        if history.diverged:   # the saved run had already stopped: nothing is left to train
+            return history
+    eval_seconds = time.perf_counter() - eval_start if state is None else 0.0
     # One entry per epoch, so a resumed run skips exactly the epochs it has already done.
     plan = [phase for phase in phases for _ in range(phase.epochs)]
+    total_steps = sum(p.epochs * math.ceil(n / p.batch_size) for p in phases)
+    clock = RunClock(total_steps - steps, label=history.label, evaluations=len(plan) - done,
+                     eval_seconds=eval_seconds, device=device, enabled=estimate)
+    bar = progress_bar(total_steps, desc=history.label, initial=steps, enabled=progress)
+    watch = _DivergenceWatch(device)
+    first_step, first_seconds = steps, seconds
+    model.train()
     for epoch, phase in enumerate(plan[done:], start=done + 1):
         if phase.lr is not None:
             base_lr = phase.lr
@@ -220,6 +248,8 @@ def fit(model: nn.Module, data: Data, *, optimizer="sgd", lr: float | None = 0.0
                 group["lr"] = current_lr
             opt.zero_grad(set_to_none=True)
             loss = objective.loss(model, xb, yb)
+            if watch.diverged(loss, steps + 1):
+                break   # this step's loss is not finite: no update with it, the run stops here
             loss.backward()
             opt.step()
             steps += 1
@@ -227,23 +257,68 @@ def fit(model: nn.Module, data: Data, *, optimizer="sgd", lr: float | None = 0.0
             for p in probes:
                 if hasattr(p, "on_step"):
                     p.on_step(model, xb, yb, steps)
-            if progress:
-                bar.update()
+            bar.update()
+            if clock.pending:
+                clock.step(steps - first_step, seconds + time.perf_counter() - start - first_seconds)
+        if watch.diverged_at is None:
+            watch.check()   # on a GPU the check is deferred; the epoch's end settles it
         _sync(device)
         seconds += time.perf_counter() - start
+        clock.finish_epoch(steps - first_step, seconds - first_seconds)
+        history.diverged_at = watch.diverged_at
         metrics = log_epoch(epoch, steps, samples, seconds, phase.batch_size, current_lr)
         if checkpoint is not None:
             checkpoint.save(_state(epoch, steps, samples, seconds, current_lr, model, opt, generator, probes,
                                    history, device))
-        if not math.isfinite(metrics.get("train_loss", 0.0)):
-            bar.close()
+        if history.diverged:
             history.config["diverged_at_epoch"] = epoch
+            bar.set_postfix_str(history.divergence)
+            bar.close()
             return history
         if progress:
             bar.set_postfix({k: f"{v:.3f}" for k, v in metrics.items()
                              if k in ("train_loss", "test_acc", "test_loss")})
     bar.close()
     return history
+
+
+class _DivergenceWatch:
+    """Notices the first step whose training loss is not finite.
+
+    On the CPU it looks at every step's loss (reading a CPU scalar costs nothing).
+    On a GPU reading the loss would stall the device at every step, so the step
+    number of the first bad loss is kept on the device and read every
+    ``GPU_EVERY`` steps and at the end of each epoch; the recorded step is exact
+    either way, the run just stops up to ``GPU_EVERY`` steps later.
+    """
+
+    GPU_EVERY = 32
+
+    def __init__(self, device: torch.device):
+        self.lazy = device.type != "cpu"
+        self.diverged_at: int | None = None
+        self._first_bad = torch.zeros((), dtype=torch.long, device=device) if self.lazy else None
+        self._unchecked = 0
+
+    def diverged(self, loss: torch.Tensor, step: int) -> bool:
+        """Record ``step``'s loss; True once a non-finite loss has been seen (the run should stop)."""
+        if not self.lazy:
+            if not math.isfinite(loss.item()):
+                self.diverged_at = step
+            return self.diverged_at is not None
+        bad = (~torch.isfinite(loss.detach())).long() * (self._first_bad == 0).long()
+        self._first_bad += bad * step
+        self._unchecked += 1
+        if self._unchecked >= self.GPU_EVERY:
+            self.check()
+        return self.diverged_at is not None
+
+    def check(self) -> None:
+        if self.lazy and self._unchecked:
+            self._unchecked = 0
+            first = int(self._first_bad)
+            if first:
+                self.diverged_at = first
 
 
 def _state(epoch, steps, samples, seconds, current_lr, model, opt, generator, probes, history, device) -> dict:
@@ -266,7 +341,7 @@ def _restore(state, model, opt, generator, probes, history, device):
     for p, s in zip(probes, state["probes"]):
         p.load_state_dict(s)
     saved = History.from_dict(state["history"])
-    for name in ("epoch", "steps", "samples", "seconds", "batch_size", "lr", "values"):
+    for name in ("epoch", "steps", "samples", "seconds", "batch_size", "lr", "values", "diverged_at"):
         setattr(history, name, getattr(saved, name))
     return state["epoch"], state["steps"], state["samples"], state["seconds"], state["current_lr"]
 

@@ -115,6 +115,14 @@ def _check_runs(runs) -> dict:
     return dict(runs)
 
 
+def _outcome(history, *, short: bool = False) -> str:
+    """What a status line says about a finished run: its test accuracy, or "diverged at step N"."""
+    if history.diverged:
+        return history.divergence
+    acc = f"{100 * history.final('test_acc'):.2f} %"
+    return acc if short else f"test accuracy {acc}"
+
+
 class _RunsPanel(_Panel):
     """A panel that collects trained runs in ``histories`` (label -> History) and draws them all.
 
@@ -182,7 +190,7 @@ class BatchSizeExplorer(_RunsPanel):
         with self.busy(), self.output:
             history = bs_exp.run(spec, self.scale, seed=self.seed, progress=True)
         self.histories[f"{spec.label}, {spec.epochs} ep"] = history
-        self.status.value = f"{spec.label}: test accuracy {100 * history.final('test_acc'):.2f} %"
+        self.status.value = f"{spec.label}: {_outcome(history)}"
         self.redraw()
         return history
 
@@ -418,7 +426,7 @@ class BatchNormExplorer(_RunsPanel):
             history = self.bn_exp.train(model, self.scale, lr=self.lr.value, seed=self.seed, label=label)
         self.histories[label] = history
         self.last_model = model
-        self.status.value = f"{label}: test accuracy {100 * history.final('test_acc'):.2f} %"
+        self.status.value = f"{label}: {_outcome(history)}"
         self.redraw()
         return history
 
@@ -531,7 +539,9 @@ class AutoencoderTrainer(_Panel):
         self.status.value = f"training {kind} with code size {k}…"
         with self.busy(), self.output:
             model, history = _ae_exp.train(kind, k, self.scale, seed=self.seed, beta=beta)
-        if kind == "vae":
+        if history.diverged:
+            self.status.value = f"code {k}, β {beta:g}: {history.divergence}"
+        elif kind == "vae":
             self.status.value = (f"code {k}, β {beta:g}: reconstruction {history.final('test_recon'):.1f}, "
                                  f"KL {history.final('test_kl'):.1f} nats per image")
         else:
@@ -694,6 +704,16 @@ class LRScalingExplorer(_Panel):
         ax = axs[0]
         ax.plot(self.grid.lrs, 100 * np.asarray(self.grid.row(batch_size)), marker="o", color="tab:blue",
                 label="grid: final test accuracy")
+        diverged = getattr(self.grid, "diverged", None)
+        if diverged is not None:   # the heat map's mark: "× N", diverged at step N (drawn at chance)
+            row = diverged[self.grid.batch_sizes.index(batch_size)]
+            for lr, step, acc in zip(self.grid.lrs, row, self.grid.row(batch_size)):
+                if step:
+                    ax.plot([lr], [100 * acc], marker="X", markersize=10, color="tab:red", linestyle="none")
+                    ax.annotate(f"× {step}", (lr, 100 * acc), textcoords="offset points", xytext=(0, 8),
+                                ha="center", fontsize="x-small", color="tab:red")
+            if row.any():
+                ax.plot([], [], marker="X", color="tab:red", linestyle="none", label="× N: diverged at step N")
         ax.axvline(lrs["linear rule"], color="tab:red", linestyle="--",
                    label=f"linear rule from B={self.reference}: {lrs['linear rule']:.3g}")
         ax.axvline(lrs["grid's best"], color="k", linestyle=":", label=f"grid's best: {lrs[GRID_BEST]:.3g}")
@@ -726,7 +746,7 @@ class LRScalingExplorer(_Panel):
                 runs[f"{name}: lr {lr:.3g}"] = h
         self.histories[b] = runs
         self.redraw(status=False)
-        self.status.value = f"B = {b}: " + "; ".join(f"{k} → {100 * h.final('test_acc'):.2f} %" for k, h in runs.items())
+        self.status.value = f"B = {b}: " + "; ".join(f"{k} → {_outcome(h, short=True)}" for k, h in runs.items())
         return runs
 
     def redraw(self, status: bool = True):

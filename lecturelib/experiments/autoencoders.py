@@ -13,7 +13,7 @@ import torch
 from .. import autoencoders as ae
 from .._checks import check_choice, check_float, check_int, check_type
 from ..data import Data, mnist
-from ..models import MLP
+from ..models import ACTIVATIONS, MLP
 from ..presets import pick, preset, set_seed
 from ..train import History, fit
 
@@ -126,26 +126,104 @@ def code_features(model, s: Scale | None = None, *, seed: int = 0) -> History:
     s = _scale(s)
     d = data(s)
     features = Data(ae.codes(model, d.x_train), d.y_train, ae.codes(model, d.x_test), d.y_test)
+    return _logistic(features, s, seed=seed, label=f"codes of size {model.code_size}")
+
+
+def pixel_features(s: Scale | None = None, *, seed: int = 0) -> History:
+    """AE1's reference: the same logistic regression on the 784 raw pixels."""
+    s = _scale(s)
+    d = data(s)
+    flat = Data(d.x_train.flatten(1), d.y_train, d.x_test.flatten(1), d.y_test)
+    return _logistic(flat, s, seed=seed, label="raw pixels")
+
+
+def _logistic(features: Data, s: Scale, *, seed: int, label: str) -> History:
     set_seed(seed)
-    probe = MLP(model.code_size, (), 10)
-    return fit(probe, features, optimizer="adam", lr=1e-2, batch_size=s.batch_size, epochs=s.classifier_epochs,
-               seed=seed, label=f"codes of size {model.code_size}")
+    probe = MLP(features.x_train.shape[1], (), 10)
+    return fit(probe, features, optimizer="adam", lr=1e-2, batch_size=s.batch_size,
+               epochs=s.classifier_epochs, seed=seed, label=label)
+
+
+def baseline_errors(s: Scale | None = None) -> dict:
+    """AE1's floor to beat: the test error per pixel of two predictors that ignore the image.
+
+    ``global_mean``: every pixel predicted as the mean brightness of all training pixels
+    (about 0 in the normalized space, so its error is about the variance, 1);
+    ``mean_image``: each pixel predicted as its own mean over the training images (the
+    mean image). The second is never worse: by the bias-variance split, a constant's
+    error is the pixel's variance plus the squared distance of the constant from the
+    pixel's mean.
+    """
+    s = _scale(s)
+    d = data(s)
+    x_train, x_test = d.x_train.double(), d.x_test.double()
+    return {"global_mean": float((x_test - x_train.mean()).pow(2).mean()),
+            "mean_image": float((x_test - x_train.mean(dim=0)).pow(2).mean())}
+
+
+def pca_basis(s: Scale | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The training images' mean and all their principal directions at this scale
+    (``ae.pca``; one SVD per process and scale, shared by AE1 and AE2)."""
+    s = _scale(s)
+    key = (s.train_limit,)
+    if key not in _PCA:
+        x = data(s).x_train
+        _PCA[key] = ae.pca(x, min(len(x), ae.N_PIXELS))
+    return _PCA[key]
+
+
+_PCA: dict = {}
+
+
+def code_size_study(s: Scale | None = None, *, seed: int = 0) -> dict:
+    """AE1: the code-size sweep and everything its rule reads.
+
+    runs: code size -> (model, history); errors: code size -> test error per pixel;
+    accuracies: code size -> test accuracy of a logistic regression on the codes;
+    pixel_accuracy: the same classifier on raw pixels; pca_errors: PCA's test error
+    with the same k; global_mean, mean_image: the errors of ``baseline_errors``.
+    """
+    s = _scale(s)
+    d = data(s)
+    runs = code_size_sweep(s, seed=seed)
+    mean, components = pca_basis(s)
+    return {"runs": runs,
+            "errors": {k: h.final("test_loss") for k, (_, h) in runs.items()},
+            "accuracies": {k: code_features(m, s, seed=seed).final("test_acc")
+                           for k, (m, _) in runs.items()},
+            "pixel_accuracy": pixel_features(s, seed=seed).final("test_acc"),
+            "pca_errors": {k: ae.pca_error(d.x_test, mean, components[:k]) for k in runs},
+            **baseline_errors(s)}
 
 
 def linear_vs_pca(s: Scale | None = None, *, seed: int = 0) -> list[dict]:
-    """AE2: for each k, a trained linear autoencoder's test error, PCA's, and the
-    principal angles between the two k-dimensional subspaces."""
+    """AE2: for each k, a trained linear autoencoder's test error, PCA's, and how their
+    k-dimensional subspaces sit relative to each other.
+
+    angles: the principal angles between the two subspaces (degrees, smallest first);
+    captured: for each of PCA's top k directions, the cosine of its angle with the
+    autoencoder's subspace (1: it lies inside); variance_gap: how much less variance
+    PCA's direction k+1 carries than direction k, relative to direction k (a small gap
+    makes the loss nearly flat between them).
+    """
     s = _scale(s)
     d = data(s)
+    mean, all_components = pca_basis(s)
+    centred = d.x_train.reshape(len(d.x_train), -1).double() - mean
     rows = []
     for k in s.pca_ks:
         model, history = train("linear", k, s, seed=seed)
-        mean, components = ae.pca(d.x_train, k)
-        angles = ae.principal_angles(ae.decoder_subspace(model), components.T)
+        components = all_components[:k]
+        decoder = ae.decoder_subspace(model)
+        angles = ae.principal_angles(decoder, components.T)
+        basis, _ = torch.linalg.qr(decoder.double().cpu())
+        captured = (components @ basis).norm(dim=1).clamp(max=1.0).numpy()
+        var_k, var_next = (centred @ all_components[k - 1:k + 1].T).pow(2).mean(dim=0).tolist()
         ae_err, pca_err = history.final("test_loss"), ae.pca_error(d.x_test, mean, components)
         rows.append({"k": k, "ae_error": ae_err, "pca_error": pca_err, "ratio": ae_err / pca_err,
-                     "median_angle": float(sorted(angles)[len(angles) // 2]), "max_angle": float(angles.max()),
-                     "angles": angles})
+                     "median_angle": float(sorted(angles)[len(angles) // 2]),
+                     "max_angle": float(angles.max()), "angles": angles, "captured": captured,
+                     "variance_gap": (var_k - var_next) / var_k})
     return rows
 
 
@@ -188,6 +266,135 @@ def beta_sweep(s: Scale | None = None, *, latent_size: int | None = None, seed: 
     s = _scale(s)
     k = s.latent_size if latent_size is None else latent_size
     return {b: train("vae", k, s, seed=seed, beta=b) for b in s.betas}
+
+
+def greedy_pretraining(s: Scale | None = None, *, widths=(256, 64), activation: str = "sigmoid",
+                       lr: float = 0.1, epochs: int = 1, seed: int = 0) -> dict:
+    """AE3 as a small demo: greedy, layer-wise pretraining of an MLP classifier.
+
+    Each hidden layer in turn is trained, without labels, as the encoder of a one-layer
+    autoencoder on the outputs of the layers below it (Adam, squared error); then the
+    whole network is trained with labels by plain SGD at ``lr``. The same network from
+    random weights is trained beside it. The defaults are in the spirit of 2006: sigmoid
+    units and plain SGD. Returns {"pretrained": History, "random": History}.
+    """
+    s = _scale(s)
+    widths = tuple(check_int("widths[i]", w, low=1) for w in widths)
+    lr = check_float("lr", lr, low=0.0, low_open=True)
+    epochs = check_int("epochs", epochs, low=1)
+    d = data(s)
+    set_seed(seed)
+    pretrained = MLP(ae.N_PIXELS, widths, 10, activation=activation)
+    x_train, x_test = d.x_train.flatten(1), d.x_test.flatten(1)
+    layers = [m for m in pretrained.net if isinstance(m, torch.nn.Linear)][:-1]
+    for depth, layer in enumerate(layers, start=1):
+        encoder = torch.nn.Sequential(layer, ACTIVATIONS[activation]())
+        autoencoder = torch.nn.Sequential(encoder, torch.nn.Linear(layer.out_features, layer.in_features))
+        fit(autoencoder, Data(x_train, d.y_train, x_test, d.y_test), optimizer="adam", lr=s.lr,
+            batch_size=s.batch_size, epochs=epochs, objective=ae.Reconstruction(), seed=seed,
+            label=f"pretraining layer {depth}")
+        with torch.no_grad():
+            x_train, x_test = encoder(x_train), encoder(x_test)
+    set_seed(seed)
+    random = MLP(ae.N_PIXELS, widths, 10, activation=activation)
+    return {name: fit(model, d, optimizer="sgd", lr=lr, batch_size=s.batch_size, epochs=epochs,
+                      seed=seed, label=name)
+            for name, model in (("pretrained", pretrained), ("random", random))}
+
+
+def prior_samples_study(s: Scale | None = None, *, seed: int = 0) -> dict:
+    """VAE2: a plain autoencoder and a VAE with the same latent size, the classifier that
+    judges their samples, and the scores (``sample_scores``)."""
+    s = _scale(s)
+    plain = train("mlp", s.latent_size, s, seed=seed)
+    vae = train("vae", s.latent_size, s, seed=seed)
+    judge, judge_history = classifier(s, seed=seed)
+    return {"plain": plain, "vae": vae, "judge": judge,
+            "judge_accuracy": judge_history.final("test_acc"),
+            "scores": sample_scores(plain[0], vae[0], judge, s, seed=seed)}
+
+
+BOUND_IMAGES = 500          # test images whose log-likelihood bounds VAE3 estimates
+BOUND_DRAWS = (10, 100)     # draws of z per image for the importance-weighted bound
+
+
+def elbo_study(s: Scale | None = None, *, seed: int = 0) -> dict:
+    """VAE3: the VAE's History (the test ELBO per epoch), the beta sweep, and bounds on
+    log p(x) for the first ``BOUND_IMAGES`` test images: the ELBO averaged over 100
+    draws and the importance-weighted bound with 10 and 100 draws (``ae.importance_bounds``)."""
+    s = _scale(s)
+    model, history = train("vae", s.latent_size, s, seed=seed)
+    x = data(s).x_test[:BOUND_IMAGES]
+    bounds = {n: ae.importance_bounds(model, x, n, seed=seed) for n in BOUND_DRAWS}
+    return {"vae": (model, history), "betas": beta_sweep(s, seed=seed),
+            "elbo": float(bounds[max(BOUND_DRAWS)]["elbo"].mean()),
+            "iwae": {n: float(b["iwae"].mean()) for n, b in bounds.items()},
+            "images": len(x)}
+
+
+def kl_check(seed: int = 0, *, draws=(10, 1_000, 100_000)) -> dict:
+    """VAE1: the closed-form KL of four random diagonal Gaussians (3-D) against
+    Monte-Carlo estimates with each number of ``draws``, and the standard error of
+    each estimate.
+
+    The standard error uses the exact variance of one draw of log q(z) - log p(z):
+    per dimension it is mu*sigma*eps + (sigma^2 - 1) * eps^2 / 2 plus a constant, whose
+    variance is mu^2 sigma^2 + (sigma^2 - 1)^2 / 2 (eps ~ N(0, 1), Var eps^2 = 2).
+    """
+    check_int("seed", seed, low=0)
+    g = torch.Generator().manual_seed(seed)
+    mu, logvar = torch.randn(4, 3, generator=g), 0.5 * torch.randn(4, 3, generator=g)
+    var = logvar.exp()
+    per_draw = (mu.pow(2) * var + 0.5 * (var - 1).pow(2)).sum(dim=1)
+    return {"mu": mu, "logvar": logvar, "exact": ae.kl_normal(mu, logvar),
+            "mc": {n: ae.kl_monte_carlo(mu, logvar, n,
+                                        generator=torch.Generator().manual_seed(seed + 1))
+                   for n in draws},
+            "se": {n: (per_draw / n).sqrt() for n in draws}}
+
+
+def gradient_check(seed: int = 0) -> dict:
+    """VAE1: do gradients reach mu and sigma through the sample?
+
+    Toy: z = reparameterize(mu, logvar) for one 2-D Gaussian and f = sum z^2; autograd's
+    gradients against the chain rule's 2z (for mu) and z * sigma * eps (for log sigma^2),
+    and the gradients when z is drawn with ``torch.normal`` instead.
+    VAE: an untrained VAE at ci size on 64 training images; the norm of the
+    reconstruction term's gradient at the encoder's mu and logvar layers, with z
+    reparameterized and with z drawn by ``torch.normal``.
+    """
+    check_int("seed", seed, low=0)
+    mu = torch.tensor([[0.5, -1.0]], requires_grad=True)
+    logvar = torch.tensor([[0.0, -0.5]], requires_grad=True)
+    z = ae.reparameterize(mu, logvar, generator=torch.Generator().manual_seed(seed))
+    z.pow(2).sum().backward()
+    sigma = torch.exp(0.5 * logvar.detach())
+    eps = (z.detach() - mu.detach()) / sigma
+    predicted = {"mu": 2 * z.detach(), "logvar": z.detach() * sigma * eps}
+    mu_d, logvar_d = mu.detach().clone().requires_grad_(), logvar.detach().clone().requires_grad_()
+    torch.manual_seed(seed)
+    torch.normal(mu_d, torch.exp(0.5 * logvar_d)).pow(2).sum().backward()
+
+    s = scale("ci")
+    x = data(s).x_train[:64]
+    norms = {}
+    for way in ("reparameterized", "torch.normal"):
+        model = build("vae", s.latent_size, s, seed=seed)
+        m, lv = model.encode(x)
+        zz = ae.reparameterize(m, lv) if way == "reparameterized" else torch.normal(m, torch.exp(0.5 * lv))
+        recon = torch.nn.functional.binary_cross_entropy_with_logits(
+            model.decode_logits(zz), ae.to_unit(x), reduction="sum") / len(x)
+        recon.backward()
+        norms[way] = {"mu": float(model.mu.weight.grad.norm()),
+                      "logvar": float(model.logvar.weight.grad.norm())}
+    return {"z": z.detach(), "autograd": {"mu": mu.grad, "logvar": logvar.grad},
+            "chain_rule": predicted, "direct": {"mu": mu_d.grad, "logvar": logvar_d.grad},
+            "vae_grad_norms": norms}
+
+
+def vae_mechanics(seed: int = 0) -> dict:
+    """VAE1: ``kl_check`` and ``gradient_check`` together (what the rule reads)."""
+    return {"kl": kl_check(seed), "gradients": gradient_check(seed)}
 
 
 def _scale(s):

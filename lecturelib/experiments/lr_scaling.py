@@ -154,6 +154,7 @@ class Grid:
     lrs: tuple[float, ...]
     acc: np.ndarray
     seconds: np.ndarray   # training wall time of each run (no evaluation)
+    diverged: np.ndarray | None = None   # the step each run diverged at (History.diverged_at), 0: it did not
 
     @property
     def label(self) -> str:
@@ -178,14 +179,16 @@ def grid(s: Scale | None = None, *, optimizer: str = "sgd", warmup: bool = False
         lrs = s.adam_lrs if optimizer == "adam" else s.sgd_lrs
         acc = np.zeros((len(s.batch_sizes), len(lrs)))
         secs = np.zeros_like(acc)
+        div = np.zeros(acc.shape, dtype=int)
         for i, b in enumerate(s.batch_sizes):
             for j, lr in enumerate(lrs):
                 h = run(s, optimizer, b, lr, warmup=warmup, seed=seed)
                 a = h.final("test_acc")
-                diverged = "diverged_at_epoch" in h.config or not math.isfinite(a)
+                diverged = h.diverged or not math.isfinite(a)
                 acc[i, j] = 0.1 if diverged else a
                 secs[i, j] = h.seconds[-1]
-        _GRIDS[key] = Grid(optimizer, warmup, tuple(s.batch_sizes), tuple(lrs), acc, secs)
+                div[i, j] = h.diverged_at or 0
+        _GRIDS[key] = Grid(optimizer, warmup, tuple(s.batch_sizes), tuple(lrs), acc, secs, div)
     return _GRIDS[key]
 
 

@@ -395,3 +395,143 @@ def check_sliders(page) -> list[str]:
                 break
             before = after
     return problems
+
+
+# ---------------------------------------------------------------- a clean page (issue 14)
+
+# The main content column of a Jupyter Book (sphinx-book-theme) page; Sphinx's search page has
+# its results container instead of an article.
+MAIN_COLUMN = "article.bd-article, div.bd-search-container"
+
+# What counts as wider than the column, decided once for every page:
+#   * "scrolls": an element of the column that scrolls sideways (overflow-x auto or scroll
+#     and more content than width). Code cells count: a code line must fit the column too
+#     (the course keeps code lines at most 88 characters, which fit at CODE_WIDTH), so a code
+#     box that scrolls is a finding, not an exception; so are a wide table's scroll container
+#     and a long output line.
+#   * "cut off": an element that hides what does not fit (overflow-x hidden or clip).
+#   * "sticks out": an element whose box reaches past the column's right edge with no
+#     scrolling or clipping ancestor inside the column (only the outermost one is named).
+# Collapsed content (<details>, sphinx-togglebutton dropdowns such as exercise solutions)
+# is opened first, so it is checked as a reader who opens it sees it. Visually hidden
+# helpers (MathJax's assistive MathML, screen-reader-only text) and static-slider frames
+# that are not shown are not looked at.
+OVERFLOW_JS = """
+([root, which]) => {
+  const col = document.querySelector(root);
+  if (!col) return {column: null, found: []};
+  for (const d of col.querySelectorAll('details')) d.open = true;
+  for (const t of col.querySelectorAll('.toggle-hidden')) t.classList.remove('toggle-hidden');
+  // MathJax's assistive MathML is invisible but wide: it would count in its math's scrollWidth.
+  const assistive = Array.from(col.querySelectorAll('mjx-assistive-mml'));
+  for (const m of assistive) m.style.setProperty('display', 'none', 'important');
+  const colBox = col.getBoundingClientRect();
+  // which: 'code' looks only inside code cells (.cell_input), 'rest' everywhere else, 'all' at both.
+  const inCode = el => el.closest('.cell_input') !== null;
+  const skip = el => el.closest('mjx-assistive-mml, .visually-hidden, .sr-only, .screen-reader-text') !== null
+      || (which === 'code' && !inCode(el)) || (which === 'rest' && inCode(el));
+  const shown = el => el.checkVisibility() && el.getBoundingClientRect().width > 0;
+  const where = el => {
+    const sec = el.closest('section[id]');
+    return sec ? '#' + sec.id : '';
+  };
+  const name = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+      Array.from(el.classList).slice(0, 3).map(c => '.' + c).join('');
+  const part = el => el.closest('.cell_input') ? 'code cell' : el.closest('.cell_output') ? 'cell output'
+      : 'page text';
+  const describe = (el, kind, extra) => ({
+    kind, part: part(el), element: name(el), parent: el.parentElement ? name(el.parentElement) : '', section: where(el),
+    text: (el.innerText || el.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, 70), ...extra,
+  });
+  const found = [];
+  const flagged = [];
+  for (const el of col.querySelectorAll('*')) {
+    if (skip(el) || !shown(el)) continue;
+    const ox = getComputedStyle(el).overflowX;
+    const over = el.scrollWidth - el.clientWidth;
+    if ((ox === 'auto' || ox === 'scroll') && over > 1) {
+      found.push(describe(el, 'scrolls', {content: el.scrollWidth, width: el.clientWidth}));
+      flagged.push(el);
+    } else if ((ox === 'hidden' || ox === 'clip') && over > 1 && el.clientWidth > 1) {
+      found.push(describe(el, 'cut off', {content: el.scrollWidth, width: el.clientWidth}));
+      flagged.push(el);
+    }
+  }
+  const contained = el => {
+    for (let a = el.parentElement; a && a !== col; a = a.parentElement) {
+      const ox = getComputedStyle(a).overflowX;
+      if (ox !== 'visible') return true;
+    }
+    return false;
+  };
+  for (const el of col.querySelectorAll('*')) {
+    if (skip(el) || !shown(el) || contained(el)) continue;
+    const box = el.getBoundingClientRect();
+    if (box.right > colBox.right + 1 && !flagged.some(f => f.contains(el) || el.contains(f))) {
+      found.push(describe(el, 'sticks out', {right: Math.round(box.right), column: Math.round(colBox.right)}));
+      flagged.push(el);
+    }
+  }
+  for (const m of assistive) m.style.removeProperty('display');
+  return {column: Math.round(colBox.width), found};
+}
+"""
+
+
+# The window widths the column is checked at. Code cells are checked at CODE_WIDTH: at 1440 px
+# (a common laptop screen) and wider the book's code boxes hold 89 characters, so the course's
+# limit of 88 characters a line fits (at 1280 px they hold 77). Everything else (tables, outputs,
+# math, figures, text) is checked at PAGE_WIDTH, the width the rest of the browser test uses.
+# Measured on the built book (Chromium, sphinx-book-theme 1.3).
+PAGE_WIDTH = 1280
+CODE_WIDTH = 1440
+
+
+def _at_width(page, width: int) -> None:
+    if page.viewport_size and page.viewport_size["width"] != width:
+        page.set_viewport_size({"width": width, "height": page.viewport_size["height"]})
+        page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
+def overflow_problems(page, root: str = MAIN_COLUMN, *, widths: bool = True) -> list[str]:
+    """Everything in the main column that is wider than the column (see OVERFLOW_JS), one line each:
+    code cells with the window CODE_WIDTH wide, the rest PAGE_WIDTH wide (``widths=False``: all of
+    it at the page's current width)."""
+    if not widths:
+        return _overflow_lines(page, root, "all", None)
+    _at_width(page, PAGE_WIDTH)
+    lines = _overflow_lines(page, root, "rest", PAGE_WIDTH)
+    if lines[:1] == [f"no main column ({root}) on the page"]:
+        return lines
+    _at_width(page, CODE_WIDTH)
+    return lines + _overflow_lines(page, root, "code", CODE_WIDTH)
+
+
+def _overflow_lines(page, root, which, width) -> list[str]:
+    result = page.evaluate(OVERFLOW_JS, [root, which])
+    if result["column"] is None:
+        return [f"no main column ({root}) on the page"]
+    lines = []
+    for f in result["found"]:
+        size = (f"{f['content']} px of content in {f['width']} px" if "content" in f
+                else f"right edge at {f['right']} px, column ends at {f['column']} px")
+        at = f" at {width} px" if width else ""
+        lines.append(f"{f['kind']}{at}: {f['part']} {f['element']} in {f['parent']} {f['section']} ({size}): "
+                     f"{f['text']!r}")
+    return lines
+
+
+# A tqdm bar's text: "desc:  40%|####      | 400/1000 [00:03<00:04, 99.1it/s]", and the text
+# fallback of a widget bar that was never updated ("HBox(children=(...", "FloatProgress(...").
+PROGRESS_LINE = re.compile(r"(^|\s)\d{1,3}%\|[^|\n]*\|\s*\d+(\.\d+)?[kMGT]?/\d+(\.\d+)?[kMGT]?(\s|$)"
+                           r"|^\s*(HBox|FloatProgress|IntProgress)\(", re.M)
+
+
+def progress_lines(outputs: list[dict]) -> list[str]:
+    """Cell outputs that show a bare progress-bar line (the book must show none: see lecturelib.progress)."""
+    bad = []
+    for out in outputs:
+        for line in out["text"].splitlines():
+            if PROGRESS_LINE.search(line):
+                bad.append(f"[{' '.join(c for c in out['cls'].split() if c != 'output')}] {line.strip()[:120]}")
+    return bad

@@ -26,7 +26,8 @@ from lecturelib.widgets import _Panel
 pins, venv, report = {pins!r}, {venv!r}, {report!r}
 found = {{"python": sys.version.split()[0], "executable": sys.executable, "prefix": sys.prefix}}
 for dist, module in (("ipywidgets", "ipywidgets"), ("widgetsnbextension", "widgetsnbextension"),
-                     ("jupyterlab_widgets", "jupyterlab_widgets"), ("matplotlib", "matplotlib"),
+                     ("jupyterlab_widgets", "jupyterlab_widgets"), ("jupyterlab", "jupyterlab"),
+                     ("matplotlib", "matplotlib"),
                      ("numpy", "numpy"), ("torch", "torch"), ("ipykernel", "ipykernel"), ("IPython", "IPython")):
     try:
         found[dist] = importlib.metadata.version(dist)

@@ -1,5 +1,8 @@
 """Unit tests of lecturelib.autoencoders: shapes, the VAE's pieces, PCA helpers, the cache, bad inputs."""
+import json
 import math
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,7 +11,7 @@ from torch import nn
 
 from lecturelib import autoencoders as ae
 from lecturelib.data import Data
-from lecturelib.train import fit
+from lecturelib.train import History, fit
 
 
 @pytest.fixture
@@ -255,7 +258,9 @@ def test_pca_bad_inputs(call, match):
 
 # --- the cache --------------------------------------------------------------------------
 
-def test_train_cached_trains_once(tmp_path, monkeypatch, images):
+@pytest.fixture
+def cache(tmp_path, monkeypatch, images):
+    """A cache in tmp_path and a training function that counts its calls."""
     monkeypatch.setenv("LECTURELIB_CACHE", str(tmp_path))
     calls = []
 
@@ -263,17 +268,172 @@ def test_train_cached_trains_once(tmp_path, monkeypatch, images):
         calls.append(1)
         with torch.no_grad():
             model.decoder[0].bias.fill_(0.25)
-        return fit(model, _tiny_data(images), optimizer="adam", lr=1e-3, batch_size=4, objective=ae.Reconstruction())
+        return fit(model, _tiny_data(images), optimizer="adam", lr=1e-3, batch_size=4,
+                   objective=ae.Reconstruction())
 
-    config = {"kind": "test", "seed": 0}
-    model, history = ae.train_cached(config, ae.Autoencoder(2, ()), train)
-    again, history2 = ae.train_cached(config, ae.Autoencoder(2, ()), train)
+    return tmp_path, train, calls
+
+
+CONFIG = {"kind": "test", "seed": 0, "sizes": (2, 3)}
+
+
+def test_train_cached_trains_once(cache):
+    tmp_path, train, calls = cache
+    model, history = ae.train_cached(CONFIG, ae.Autoencoder(2, ()), train)
+    again, history2 = ae.train_cached(CONFIG, ae.Autoencoder(2, ()), train)
     assert len(calls) == 1 and len(list(tmp_path.glob("*.pt"))) == 1
+    assert len(list(tmp_path.glob("*.json"))) == 1 and not list(tmp_path.glob(".*tmp"))
     assert torch.equal(again.decoder[0].bias, model.decoder[0].bias)
-    assert history2.values == history.values
-    ae.train_cached(config, ae.Autoencoder(2, ()), train, use_cache=False)
+    assert history2 == history
+    ae.train_cached(CONFIG, ae.Autoencoder(2, ()), train, use_cache=False)
     assert len(calls) == 2
-    assert ae.cache_key(config) != ae.cache_key({**config, "seed": 1})
+    assert ae.cache_key(CONFIG) != ae.cache_key({**CONFIG, "seed": 1})
+
+
+def test_cache_entry_is_tensors_and_json(cache):
+    tmp_path, train, _ = cache
+    model, history = ae.train_cached(CONFIG, ae.Autoencoder(2, ()), train)
+    weights, meta = ae.cache_paths(CONFIG)
+    state = torch.load(weights, weights_only=True)     # nothing but tensors: no pickled objects
+    assert set(state) == set(model.state_dict()) and all(isinstance(v, torch.Tensor) for v in state.values())
+    record = json.loads(meta.read_text())
+    assert record["format"] == ae.CACHE_FORMAT and record["fingerprint"] == ae.code_fingerprint()
+    assert record["modules"] == list(ae.FINGERPRINT_MODULES)
+    assert record["config"] == {"kind": "test", "seed": 0, "sizes": [2, 3]}
+    assert History.from_dict(record["history"]) == history
+
+
+def test_history_round_trips_through_json():
+    h = History(label="x", config={"phases": [{"epochs": 2, "batch_size": 4, "lr": 0.1}], "seed": 3,
+                                   "diverged_at_epoch": None},
+                epoch=[0, 1], steps=[0, 3], samples=[0, 12], seconds=[0.0, 0.123456789012345],
+                batch_size=[None, 4], lr=[None, 0.1],
+                values={"test_loss": [1.0, 1 / 3], "test_acc": [np.float64(0.5), 0.75]})
+    back = History.from_dict(json.loads(json.dumps(ae._plain(h.to_dict()))))
+    assert back == h
+    assert type(back.values["test_acc"][0]) is float
+
+
+def test_cache_truncated_weights_warn_in_one_line_and_retrain(cache, capsys):
+    _, train, calls = cache
+    ae.train_cached(CONFIG, ae.Autoencoder(2, ()), train)
+    weights, _ = ae.cache_paths(CONFIG)
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])   # an interrupted copy
+    capsys.readouterr()
+    model, _ = ae.train_cached(CONFIG, ae.Autoencoder(2, ()), train)
+    err = capsys.readouterr().err
+    assert len(calls) == 2 and err.count("\n") == 1 and "unusable" in err and "retraining" in err
+    assert float(model.decoder[0].bias.detach()[0]) != 0.0
+    ae.train_cached(CONFIG, ae.Autoencoder(2, ()), train)      # the rewritten entry is good again
+    assert len(calls) == 2
+
+
+def test_cache_corrupt_json_retrains(cache, capsys):
+    _, train, calls = cache
+    ae.train_cached(CONFIG, ae.Autoencoder(2, ()), train)
+    ae.cache_paths(CONFIG)[1].write_text('{"format": 2, "fingerp')
+    ae.train_cached(CONFIG, ae.Autoencoder(2, ()), train)
+    assert len(calls) == 2 and "JSONDecodeError" in capsys.readouterr().err
+
+
+def test_cache_weights_of_another_model_retrain(cache, capsys):
+    _, train, calls = cache
+    ae.train_cached(CONFIG, ae.Autoencoder(2, ()), train)
+    ae.train_cached(CONFIG, ae.Autoencoder(3, ()), lambda m: calls.append(1) or History("x", {}))
+    assert len(calls) == 2 and "RuntimeError" in capsys.readouterr().err   # load_state_dict refused
+
+
+def test_cache_other_code_fingerprint_retrains(cache, capsys, monkeypatch):
+    tmp_path, train, calls = cache
+    monkeypatch.setattr(ae, "code_fingerprint", lambda modules=None: "aaaa")
+    ae.train_cached(CONFIG, ae.Autoencoder(2, ()), train)
+    monkeypatch.setattr(ae, "code_fingerprint", lambda modules=None: "bbbb")
+    capsys.readouterr()
+    ae.train_cached(CONFIG, ae.Autoencoder(2, ()), train)
+    err = capsys.readouterr().err
+    assert len(calls) == 2 and "trained by other code (fingerprint aaaa, now bbbb)" in err
+    assert [p.name.split("-")[1] for p in tmp_path.glob("*.json")] == ["bbbb.json"]   # old one gone
+    # An entry renamed to the new fingerprint is caught by the fingerprint inside its JSON.
+    monkeypatch.setattr(ae, "code_fingerprint", lambda modules=None: "cccc")
+    for p in tmp_path.iterdir():
+        p.rename(p.with_name(p.name.replace("bbbb", "cccc")))
+    ae.train_cached(CONFIG, ae.Autoencoder(2, ()), train)
+    assert len(calls) == 3 and "fingerprint bbbb, now cccc" in capsys.readouterr().err
+
+
+def test_cache_other_config_retrains(cache, capsys):
+    tmp_path, train, calls = cache
+    ae.train_cached(CONFIG, ae.Autoencoder(2, ()), train)
+    ae.train_cached({**CONFIG, "seed": 1}, ae.Autoencoder(2, ()), train)
+    assert len(calls) == 2 and len(list(tmp_path.glob("*.json"))) == 2
+    # An entry whose file name claims one configuration but whose JSON holds another is not used.
+    meta = ae.cache_paths(CONFIG)[1]
+    record = json.loads(meta.read_text())
+    meta.write_text(json.dumps({**record, "config": {**CONFIG, "seed": 7}}))
+    capsys.readouterr()
+    ae.train_cached(CONFIG, ae.Autoencoder(2, ()), train)
+    assert len(calls) == 3 and "another configuration" in capsys.readouterr().err
+
+
+def test_cache_interrupted_save_leaves_no_entry(cache, monkeypatch):
+    tmp_path, train, calls = cache
+
+    def torn_save(obj, path):
+        Path(path).write_bytes(b"PK\x03\x04 half a file")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(torch, "save", torn_save)
+    with pytest.raises(KeyboardInterrupt):
+        ae.train_cached(CONFIG, ae.Autoencoder(2, ()), train)
+    assert list(tmp_path.iterdir()) == []          # neither a torn file nor a temporary one
+    monkeypatch.undo()
+    monkeypatch.setenv("LECTURELIB_CACHE", str(tmp_path))
+    ae.train_cached(CONFIG, ae.Autoencoder(2, ()), train)
+    ae.train_cached(CONFIG, ae.Autoencoder(2, ()), train)
+    assert len(calls) == 2
+
+
+def test_cache_unwritable_folder_warns_and_returns_the_model(tmp_path, monkeypatch, capsys, images):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("LECTURELIB_CACHE", str(blocker / "models"))
+    model, history = ae.train_cached(CONFIG, ae.Autoencoder(2, ()), lambda m: History("x", {}))
+    assert history.label == "x" and "not cached" in capsys.readouterr().err
+
+
+def test_source_fingerprint_ignores_comments_docstrings_and_layout():
+    code = 'def f(x):\n    """Doc."""\n    return x + 1  # one\n'
+    same = '# a comment\ndef f(x):\n    """Other doc, longer."""\n\n    return (x +\n            1)\n'
+    assert ae.source_fingerprint(code) == ae.source_fingerprint(same)
+    assert ae.source_fingerprint(code) != ae.source_fingerprint(code.replace("x + 1", "x + 2"))
+    assert ae.source_fingerprint('"""Module doc."""\n') == ae.source_fingerprint("")
+
+
+def test_code_fingerprint_follows_the_fingerprinted_sources(tmp_path, monkeypatch):
+    package = Path(ae.__file__).parent
+    copy = tmp_path / "lecturelib"
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(ae, "_PACKAGE", copy)
+
+    def fingerprint():
+        monkeypatch.setattr(ae, "_FINGERPRINTS", {})
+        return ae.code_fingerprint()
+
+    before = fingerprint()
+    train_py = copy / "train.py"
+    train_py.write_text(train_py.read_text() + "\n# a comment changes nothing\n")
+    assert fingerprint() == before
+    (copy / "plots.py").write_text((copy / "plots.py").read_text() + "\nX = 1\n")  # not fingerprinted
+    assert fingerprint() == before
+    train_py.write_text(train_py.read_text().replace("steps += 1", "steps += 1\n            pass", 1))
+    assert fingerprint() != before
+    assert "train" in ae.FINGERPRINT_MODULES and "plots" not in ae.FINGERPRINT_MODULES
+
+
+def test_code_fingerprint_is_computed_once_per_process(monkeypatch):
+    first = ae.code_fingerprint()
+    monkeypatch.setattr(ae, "_PACKAGE", Path("/nonexistent"))
+    assert ae.code_fingerprint() == first     # the code this process imported, not today's files
 
 
 @pytest.mark.parametrize("call, match", [
@@ -281,6 +441,10 @@ def test_train_cached_trains_once(tmp_path, monkeypatch, images):
     (lambda: ae.train_cached({}, ae.VAE(2), "train"), "train must be a function"),
     (lambda: ae.train_cached({}, "model", lambda m: None), "model must be a torch.nn.Module"),
     (lambda: ae.train_cached({}, ae.VAE(2), lambda m: None, use_cache=1), "use_cache must be True or False"),
+    (lambda: ae.train_cached("cfg", ae.VAE(2), lambda m: None), "config must be a dict"),
+    (lambda: ae.code_fingerprint(()), "modules must be a non-empty sequence"),
+    (lambda: ae.code_fingerprint(("no_such_module",)), "has no source file"),
+    (lambda: ae.source_fingerprint(b"x = 1"), "source must be Python source code"),
 ])
 def test_cache_bad_inputs(call, match):
     with pytest.raises((ValueError, TypeError), match=match):

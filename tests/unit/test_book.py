@@ -44,7 +44,9 @@ def test_notebook_is_in_the_toc(path):
 # calls one of the figure functions below; nothing else in lecturelib draws (plots.py,
 # autoencoders.show_images/show_codes and conv.draw are its only figure code outside the
 # widgets, and the experiments modules draw nothing):
-#   - lecturelib.plots: axes (new figure), curves and final_bars (new figure without ax=);
+#   - lecturelib.plots: every public function but label() (axes, curves, final_bars, lr_grid, ...);
+#     the chapters' own figures (lr_grid, ..., code_size_errors, principal_angles,
+#     rate_distortion), each a new figure without ax=;
 #   - lecturelib.autoencoders (imported as ae): show_images, show_codes;
 #   - lecturelib.conv: draw;
 #   - pyplot: plt.subplots / plt.subplot / plt.figure and its drawing functions;
@@ -54,7 +56,8 @@ def test_notebook_is_in_the_toc(path):
 _DRAWING = ("plot|scatter|bar|barh|hist|imshow|matshow|errorbar|semilogx|semilogy|loglog"
             "|pcolormesh|contourf?|fill_between")
 FIGURE_CALL = re.compile(
-    rf"\b(?:plots\.(?:axes|curves|final_bars|sharpness_bars|temperature|lr_grid|steps_to_target|seconds_to_target|noise_ball|distance_to_optimum|toy_paths)|reproduction\.figure|ae\.show_(?:images|codes)|conv\.draw"
+    # every public function of lecturelib.plots draws, except label()
+    rf"\b(?:plots\.(?!label\b)[a-z]\w*|reproduction\.figure|ae\.show_(?:images|codes)|conv\.draw"
     rf"|plt\.(?:subplots?|figure|{_DRAWING}))\s*\("
     rf"|\.(?:{_DRAWING})\s*\(")
 WIDGET_CALL = re.compile(r"\bwidgets\.\w+\s*\(")
@@ -101,3 +104,21 @@ def test_alt_text_only_on_figure_cells(path):
     stray = [index for index, source, metadata in _code_cells(path)
              if _alt(metadata) is not None and not FIGURE_CALL.search(source)]
     assert not stray, f"{path.name}: code cells {stray} have mystnb.image.alt but draw no figure"
+
+
+def test_the_book_title_names_the_whole_course():
+    """The site title is the course's (the intro's heading), not one chapter's."""
+    import yaml
+
+    title = yaml.safe_load((ROOT / "_config.yml").read_text())["title"].strip()
+    intro = (ROOT / "book" / "intro.md").read_text()
+    assert re.search(r"^# (.+)$", intro, re.M).group(1).strip() == title
+    chapters = []
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        for cell in json.loads(path.read_text())["cells"]:
+            heading = re.search(r"^# (.+)$", "".join(cell["source"]), re.M) if cell["cell_type"] == "markdown" else None
+            if heading:
+                chapters.append(heading.group(1).strip())
+                break
+    assert chapters and all(c.lower() not in title.lower() for c in chapters), (title, chapters)
+    assert (ROOT / "README.md").read_text().splitlines()[0] == f"# {title}"

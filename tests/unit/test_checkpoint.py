@@ -146,3 +146,40 @@ def test_reproduce_reruns_files_that_are_not_done(tmp_path, monkeypatch, capsys)
     out = capsys.readouterr().out
     assert calls == ["BS 64, lr 0.1", "BS 64, lr 0.01"]
     assert "does not parse" in out and "was made at preset 'quick', not 'ci'" in out
+
+
+def test_gradient_protocol_killed_mid_run_resumes_to_the_same_file(tmp_path):
+    """``reproduce --only gradient-protocol`` at `ci`: SIGKILL after some (regime, B) are saved, then a restart."""
+    import json
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "LECTURELIB_PRESET": "ci"}
+
+    def command(out, ck):
+        return [sys.executable, "-m", "lecturelib.reproduce", "--preset", "ci", "--only", "gradient-protocol",
+                "--out", str(out), "--checkpoints", str(ck)]
+
+    def finished(state):
+        return sum(len(v) for v in state["norms"].values())
+
+    killed, ck = tmp_path / "killed", tmp_path / "ck"
+    proc = subprocess.Popen(command(killed, ck), cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    saved = ck / "gradient-protocol.pt"
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if saved.exists() and finished(torch.load(saved, weights_only=True)) >= 3:
+            break
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    at_kill = finished(torch.load(saved, weights_only=True))
+    assert not (killed / "gradient-protocol.json").exists(), "the protocol finished before it could be killed"
+    assert 3 <= at_kill < 18                                   # 2 regimes x 9 batch sizes at ci
+    subprocess.run(command(killed, ck), cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run(command(tmp_path / "whole", tmp_path / "ck2"), cwd=ROOT, env=env, check=True,
+                   capture_output=True)
+    a = json.loads((killed / "gradient-protocol.json").read_text())
+    b = json.loads((tmp_path / "whole" / "gradient-protocol.json").read_text())
+    a["config"].pop("seconds"), b["config"].pop("seconds")
+    assert a["regimes"] == b["regimes"] and a["summary"] == b["summary"] and a["config"] == b["config"]
+    assert not saved.exists()        # cleared once the results file is written

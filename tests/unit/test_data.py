@@ -89,3 +89,94 @@ def test_batches_shuffle_is_seeded():
 def test_batches_bad_arguments(args, kwargs, err, msg):
     with pytest.raises(err, match=msg):
         list(data.batches(*args, **kwargs))
+
+
+# ---------------------------------------------------------------- corrupt files get their own message
+
+@pytest.fixture
+def mnist_copy(tmp_path):
+    """A copy of this machine's MNIST files (compressed, and extracted where present) under tmp_path."""
+    import shutil
+    src = data.data_root() / "MNIST" / "raw"
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name in data.MNIST_FILES:
+        shutil.copy(src / name, raw / name)
+    return tmp_path, raw
+
+
+def _no_network(monkeypatch):
+    import torchvision.datasets.mnist as tv_mnist
+    monkeypatch.setattr(tv_mnist.MNIST, "mirrors", ["http://127.0.0.1:9/"])
+
+
+def _truncate(path, keep=1000):
+    path.write_bytes(path.read_bytes()[:keep])
+
+
+def _assert_names_file_and_fix(message, path):
+    assert str(path) in message, message
+    assert "delete it" in message and "../shared/data/MNIST/raw/" in message, message
+    assert "could not be downloaded" not in message, message
+
+
+def test_a_truncated_gz_names_the_file_and_the_fix(mnist_copy, monkeypatch):
+    root, raw = mnist_copy
+    _no_network(monkeypatch)
+    _truncate(raw / "train-labels-idx1-ubyte.gz")
+    with pytest.raises(data.ChecksumError) as info:
+        data.load_mnist("train", root=root, device="cpu")
+    _assert_names_file_and_fix(str(info.value), raw / "train-labels-idx1-ubyte.gz")
+    assert "torchvision downloads it (needs internet)" in str(info.value)
+    assert "fails its MD5 checksum" in str(info.value)
+
+
+def test_a_bad_train_file_is_named_when_the_test_split_loads_too(mnist_copy, monkeypatch):
+    # torchvision needs all four files before it reads either split, so all four are checked.
+    root, raw = mnist_copy
+    _no_network(monkeypatch)
+    _truncate(raw / "train-images-idx3-ubyte.gz")
+    with pytest.raises(data.ChecksumError, match="train-images-idx3-ubyte.gz"):
+        data.load_mnist("test", root=root, device="cpu")
+
+
+def test_a_truncated_extracted_file_is_named_with_its_size(mnist_copy, monkeypatch):
+    root, raw = mnist_copy
+    _no_network(monkeypatch)
+    data.load_mnist("test", root=root, device="cpu")   # torchvision extracts the .gz files beside them
+    extracted = raw / "t10k-images-idx3-ubyte"
+    assert extracted.is_file()
+    _truncate(extracted, 5000)
+    data._CACHE.clear()
+    with pytest.raises(data.ChecksumError) as info:
+        data.load_mnist("test", root=root, device="cpu")
+    _assert_names_file_and_fix(str(info.value), extracted)
+    assert "is 5,000 bytes, not 7,840,016 (truncated?)" in str(info.value)
+    assert "extracts it afresh from the .gz beside it" in str(info.value)
+    extracted.unlink()   # the fix the message gives, followed: it loads again
+    x, _ = data.load_mnist("test", root=root, device="cpu")
+    assert x.shape[0] == 10_000
+
+
+def test_a_corrupt_file_of_the_right_size_is_caught(mnist_copy, monkeypatch):
+    root, raw = mnist_copy
+    _no_network(monkeypatch)
+    data.load_mnist("test", root=root, device="cpu")
+    labels = raw / "t10k-labels-idx1-ubyte"
+    blob = bytearray(labels.read_bytes())
+    blob[-1] ^= 0xFF
+    labels.write_bytes(bytes(blob))
+    data._CACHE.clear()
+    with pytest.raises(data.ChecksumError, match="has the right size but the wrong MD5 sum"):
+        data.load_mnist("test", root=root, device="cpu")
+
+
+def test_good_files_pass_the_check(mnist_copy):
+    root, _ = mnist_copy
+    data.check_mnist_files(root)   # raises nothing
+    data.check_mnist_files(root / "nowhere")   # nothing there to be corrupt: left to torchvision
+
+
+def test_check_mnist_files_rejects_a_non_path():
+    with pytest.raises(TypeError, match="root must be a path"):
+        data.check_mnist_files(3)

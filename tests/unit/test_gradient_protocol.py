@@ -88,3 +88,65 @@ def test_measure_uses_the_preset_sizes():
     assert all(len(v) == s.trials for v in out["a"].values())
     with pytest.raises(TypeError, match="models must be a dict"):
         gp.measure([model], "ci")
+
+
+class _SkipMLP(nn.Module):
+    """The same layers as a ReLU MLP, combined differently: the hand-written step would be wrong for it."""
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Flatten(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 3))
+
+    def forward(self, x):
+        h = self.net[0](x)
+        return self.net[3](self.net[2](self.net[1](h)) + h)
+
+
+def test_fast_path_only_for_the_course_mlp():
+    torch.manual_seed(2)
+    model, (x, y) = _SkipMLP(), _data()
+    assert gp._relu_mlp_layers(model) is None                 # same module types, not an MLP: autograd
+    auto = gp.summed_update_norms(model, x, y, [4], trials=2, samples=16)
+    slow = gp.summed_update_norms(model, x, y, [4], trials=2, samples=16, fast=False)
+    np.testing.assert_array_equal(auto[4], slow[4])
+
+
+def test_trained_points_follow_the_reproduction_run():
+    """The late point is the reproduction's 'BS 1024, lr 0.01' run (``batch_size.run``) at the same epoch."""
+    from lecturelib.experiments import batch_size as bs
+
+    s, net = gp.scale("ci"), bs.scale("ci")
+    points = gp.trained_points("ci")
+    model = bs.build_model(net, seed=0)
+    history = bs.run(bs.sgd_run(1024, 0.01, s.late_epochs), net, seed=0, progress=False, model=model)
+    assert all(torch.equal(v, points["late"][k]) for k, v in model.state_dict().items())
+    for key in ("train_loss", "test_acc"):
+        assert points["history"][key] == history[key]
+
+
+def test_bad_inputs_of_summed_update_norms_and_run():
+    model, (x, y) = MLP(16, (8,), 3), _data()
+    ok = dict(trials=1, samples=16)
+    for kwargs, err, match in [
+        (dict(trials=0), ValueError, "trials must be >= 1"),
+        (dict(samples=0), ValueError, "samples must be >= 1"),
+        (dict(seed=-1), ValueError, "seed must be >= 0"),
+        (dict(progress=1), TypeError, "progress must be True or False"),
+        (dict(fast="yes"), TypeError, "fast must be True or False"),
+        (dict(lr=float("nan")), ValueError, "lr must be a number, got NaN"),
+    ]:
+        with pytest.raises(err, match=match):
+            gp.summed_update_norms(model, x, y, [4], **{**ok, **kwargs})
+    with pytest.raises(ValueError, match=r"batch_sizes\[1\] must be >= 1"):
+        gp.summed_update_norms(model, x, y, [4, 0], **ok)
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+        gp.summed_update_norms("mlp", x, y, [4], **ok)
+    with pytest.raises(TypeError, match="x must be a torch.Tensor"):
+        gp.summed_update_norms(model, x.numpy(), y, [4], **ok)
+    with pytest.raises(ValueError, match="preset must be one of 'ci', 'quick', 'full'"):
+        gp.run("huge")
+    with pytest.raises(TypeError, match="checkpoint must be a lecturelib.checkpoint.Checkpoint"):
+        gp.run("ci", checkpoint="gp.pt")
+    with pytest.raises(TypeError, match="progress must be True or False"):
+        gp.run("ci", progress="no")
+    with pytest.raises(ValueError, match="preset must be one of"):
+        gp.scale("huge")

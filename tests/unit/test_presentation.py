@@ -104,3 +104,29 @@ def test_every_widget_displays_itself_in_a_notebook():
     for name in ("BatchSizeExplorer", "GradientNormExplorer", "PaddingVisualizer", "BatchNormExplorer",
                  "LatentExplorer", "AutoencoderTrainer", "SamplingExplorer"):
         assert callable(getattr(getattr(widgets, name), "_ipython_display_", None)), name
+
+
+def test_autoencoder_figures_draw_from_made_up_results():
+    import numpy as np
+    from lecturelib.train import History
+    study = {"errors": {2: 0.5, 8: 0.3}, "pca_errors": {2: 0.55, 8: 0.35}, "mean_image": 0.7,
+             "global_mean": 0.95}
+    ax = plots.code_size_errors(study)
+    assert len(ax.lines) == 4 and ax.get_xscale() == "log"       # AE, PCA and the two baselines
+    rows = [{"k": 2, "angles": np.array([3.0, 60.0])}, {"k": 3, "angles": np.array([1.0, 2.0, 9.0])}]
+    assert len(plots.principal_angles(rows).lines) == 2
+    h = {b: (None, History("x", {}, values={"test_kl": [kl], "test_recon": [r]}))
+         for b, kl, r in ((0.5, 20.0, 110.0), (2.0, 8.0, 140.0))}
+    ax = plots.rate_distortion(h)
+    assert list(ax.lines[0].get_xdata()) == [20.0, 8.0] and len(ax.texts) == 2
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: plots.code_size_errors({"errors": {}}), "study must be a dict with errors"),
+    (lambda: plots.principal_angles([]), "rows must be a non-empty list"),
+    (lambda: plots.principal_angles([{"k": 2}]), "rows must be a non-empty list"),
+    (lambda: plots.rate_distortion({}), "betas must be a non-empty dict"),
+])
+def test_autoencoder_figures_bad_input(call, match):
+    with pytest.raises(TypeError, match=match):
+        call()

@@ -13,13 +13,21 @@ def test_preset_reads_env(monkeypatch):
         assert presets.preset() == name
 
 
-def test_preset_default_depends_on_cuda(monkeypatch):
-    monkeypatch.delenv("LECTURELIB_PRESET", raising=False)
-    assert presets.preset() == ("full" if torch.cuda.is_available() else "quick")
+@pytest.mark.parametrize("cuda", [True, False])
+@pytest.mark.parametrize("unset", ["", "   ", None])
+def test_the_default_is_quick_with_or_without_a_gpu(monkeypatch, cuda, unset):
+    if unset is None:
+        monkeypatch.delenv("LECTURELIB_PRESET", raising=False)
+    else:
+        monkeypatch.setenv("LECTURELIB_PRESET", unset)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    assert presets.preset() == "quick" == presets.DEFAULT
+
+
+def test_full_only_when_asked_for(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setenv("LECTURELIB_PRESET", "full")
     assert presets.preset() == "full"
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    assert presets.preset() == "quick"
 
 
 def test_unknown_preset_lists_choices(monkeypatch):
