@@ -301,6 +301,48 @@ def temperature(grid, *, axs=None):
     return axs
 
 
+def toy_paths(toy, paths: dict, *, ax=None, title: str | None = None, levels: int = 12):
+    """SGD paths over the loss contours of a 2-parameter toy (``experiments.batch_size.toy_paths``).
+
+    toy: the ``Toy`` the paths ran on (its loss gives the contours, its optimum the star);
+    paths: a dict batch size -> array (T + 1, 2). The full batch (B = N) is labelled as such.
+    """
+    import numpy as np
+
+    from .experiments.batch_size import Toy
+
+    check_type("toy", toy, Toy, "a lecturelib.experiments.batch_size.Toy")
+    check_type("paths", paths, dict, "a dict batch size -> path (see experiments.batch_size.toy_paths)")
+    if not paths:
+        raise ValueError("paths must hold at least one path, got none")
+    arrays = {}
+    for b, path in paths.items():
+        path = np.asarray(path, dtype=float)
+        if path.ndim != 2 or path.shape[1] != 2 or len(path) < 1:
+            raise ValueError(f"paths[{b!r}] must be an array of shape (T + 1, 2), got {path.shape}")
+        arrays[b] = path
+    if ax is None:
+        _, (ax,) = axes(1, width=5.0, height=4.2)
+    points = np.concatenate([*arrays.values(), toy.optimum[None]])
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    pad = 0.15 * (hi - lo).max() + 0.1
+    g1, g2 = np.meshgrid(np.linspace(lo[0] - pad, hi[0] + pad, 120), np.linspace(lo[1] - pad, hi[1] + pad, 120))
+    ax.contour(g1, g2, toy.loss(np.stack([g1, g2], axis=-1)), levels=levels, colors="0.75", linewidths=0.8)
+    for i, (b, path) in enumerate(arrays.items()):
+        name = f"full batch (B = {b})" if b == toy.n else f"B = {b}"
+        ax.plot(path[:, 0], path[:, 1], "-", marker="." if len(path) <= 40 else None, markersize=4,
+                linewidth=1.2, color=f"C{i}", label=f"{name}: {len(path) - 1} steps")
+        ax.plot(*path[-1], "o", color=f"C{i}", markersize=5)
+    start = next(iter(arrays.values()))[0]
+    ax.plot(*start, "ks", markersize=6, label="start")
+    ax.plot(*toy.optimum, "k*", markersize=12, label="optimum w*")
+    ax.set(xlabel="$w_1$", ylabel="$w_2$", aspect="equal")
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize="small", loc="best")
+    return ax
+
+
 # --- the autoencoder chapters -----------------------------------------------------------------
 
 def code_size_errors(study: dict, *, ax=None, title: str | None = "reconstruction error"):

@@ -202,3 +202,147 @@ def load_results(folder=None) -> dict:
         payload = json.loads(path.read_text())
         out[payload["run"]] = payload
     return out
+
+
+# --- The 2-D toy: mini-batch SGD on a least-squares problem with two parameters --------------
+# Seconds at every preset: it is there to build intuition before the MNIST runs.
+
+@dataclass(frozen=True)
+class Toy:
+    """Least squares with two parameters: L(w) = 1/(2N) Σ_i (x_i · w − y_i)².
+
+    x: (N, 2) inputs; y: (N,) targets. Every sample has its own gradient
+    g_i(w) = (x_i · w − y_i) x_i, so the mini-batch gradient's mean and covariance
+    can be computed exactly and compared with what SGD does.
+    """
+    x: "np.ndarray"
+    y: "np.ndarray"
+
+    @property
+    def n(self) -> int:
+        return len(self.y)
+
+    @property
+    def optimum(self):
+        """The minimizer w* (the normal equations XᵀX w = Xᵀy)."""
+        import numpy as np
+        return np.linalg.solve(self.x.T @ self.x, self.x.T @ self.y)
+
+    @property
+    def hessian(self):
+        """XᵀX / N, the same at every w (the loss is quadratic)."""
+        return self.x.T @ self.x / self.n
+
+    def loss(self, w):
+        """L(w) for one point w of shape (2,) or a grid of shape (..., 2)."""
+        import numpy as np
+        w = self._point("w", w, grid=True)
+        residual = w @ self.x.T - self.y          # (..., N)
+        return 0.5 * np.mean(residual ** 2, axis=-1)
+
+    def sample_grads(self, w):
+        """Every sample's gradient at w, shape (N, 2)."""
+        w = self._point("w", w)
+        return (self.x @ w - self.y)[:, None] * self.x
+
+    def grad(self, w):
+        """The full-batch gradient ∇L(w), the mean of the samples' gradients."""
+        return self.sample_grads(w).mean(axis=0)
+
+    def noise_cov(self, w):
+        """Σ(w): the covariance of one sample's gradient over the N samples (1/N normalization)."""
+        g = self.sample_grads(w)
+        d = g - g.mean(axis=0)
+        return d.T @ d / self.n
+
+    @staticmethod
+    def _point(name, w, *, grid=False):
+        import numpy as np
+        try:
+            w = np.asarray(w, dtype=float)
+        except (TypeError, ValueError):
+            raise TypeError(f"{name} must be a point (w1, w2) of numbers, got {type(w).__name__}") from None
+        if w.shape[-1:] != (2,) or (not grid and w.shape != (2,)):
+            shape = "(..., 2)" if grid else "(2,)"
+            raise ValueError(f"{name} must have shape {shape}, got {w.shape}")
+        return w
+
+
+def toy_problem(n: int = 64, *, noise: float = 0.5, seed: int = 0) -> Toy:
+    """N random points with correlated inputs (so the contours are tilted ellipses),
+    targets y = x · (1, −1) + noise · ε. The noise keeps the samples' gradients from
+    agreeing at the optimum, which is what makes small-batch SGD hover there."""
+    import numpy as np
+    n = check_int("n", n, low=2)
+    noise = check_float("noise", noise, low=0.0)
+    seed = check_int("seed", seed, low=0)
+    rng = np.random.default_rng(seed)
+    a, b = rng.standard_normal((2, n))
+    x = np.stack([a, 0.5 * a + 0.5 * b], axis=1)
+    y = x @ np.array([1.0, -1.0]) + noise * rng.standard_normal(n)
+    return Toy(x, y)
+
+
+def toy_sgd(toy: Toy, batch_size: int, *, lr: float = 0.1, steps: int | None = None,
+            epochs: int | None = None, start=(3.0, 1.0), seed: int = 0):
+    """The path of mini-batch SGD, w ← w − lr · g_B(w), as an array (T + 1, 2) from ``start``.
+
+    Batches are drawn like ``fit`` draws them: each epoch is a fresh random order of the
+    N samples cut into batches of ``batch_size`` (without replacement; the last batch may
+    be smaller). Give either ``steps`` (the same number of updates for every batch size)
+    or ``epochs`` (the same number of samples seen). The seed fixes the order.
+    """
+    import numpy as np
+    check_type("toy", toy, Toy, "a lecturelib.experiments.batch_size.Toy (see toy_problem)")
+    batch_size = check_int("batch_size", batch_size, low=1, high=toy.n)
+    lr = check_float("lr", lr, low=0.0, low_open=True)
+    if (steps is None) == (epochs is None):
+        raise ValueError("give exactly one of steps and epochs")
+    per_epoch = -(-toy.n // batch_size)
+    total = check_int("steps", steps, low=1) if steps is not None else check_int("epochs", epochs, low=1) * per_epoch
+    w = Toy._point("start", start).copy()
+    seed = check_int("seed", seed, low=0)
+    rng = np.random.default_rng(seed)
+    path, order = [w.copy()], []
+    for _ in range(total):
+        if len(order) == 0:
+            perm = rng.permutation(toy.n)
+            order = [perm[i:i + batch_size] for i in range(0, toy.n, batch_size)]
+        idx = order.pop(0)
+        residual = toy.x[idx] @ w - toy.y[idx]
+        w = w - lr * (residual[:, None] * toy.x[idx]).mean(axis=0)
+        path.append(w.copy())
+    return np.array(path)
+
+
+def toy_paths(toy: Toy, batch_sizes=(1, 16, None), **kwargs) -> dict:
+    """``toy_sgd`` for each batch size (``None``: the full batch, B = N), from the same start.
+
+    Returns a dict B -> path; keyword arguments go to ``toy_sgd`` (lr, steps or epochs, start, seed).
+    """
+    check_type("toy", toy, Toy, "a lecturelib.experiments.batch_size.Toy (see toy_problem)")
+    batch_sizes = list(batch_sizes)
+    if not batch_sizes:
+        raise ValueError("batch_sizes must name at least one batch size")
+    sizes = [toy.n if b is None else b for b in batch_sizes]
+    return {b: toy_sgd(toy, b, **kwargs) for b in sizes}
+
+
+def minibatch_moments(toy: Toy, w, batch_size: int, *, draws: int = 4000, replace: bool = True,
+                      seed: int = 0):
+    """The mean and covariance of the averaged mini-batch gradient g_B at w, over ``draws``
+    random batches drawn with or without replacement: (mean (2,), covariance (2, 2))."""
+    import numpy as np
+    check_type("toy", toy, Toy, "a lecturelib.experiments.batch_size.Toy (see toy_problem)")
+    batch_size = check_int("batch_size", batch_size, low=1, high=None if replace else toy.n)
+    draws = check_int("draws", draws, low=2)
+    from .._checks import check_bool
+    replace = check_bool("replace", replace)
+    g = toy.sample_grads(w)
+    rng = np.random.default_rng(check_int("seed", seed, low=0))
+    if replace:
+        idx = rng.integers(0, toy.n, size=(draws, batch_size))
+    else:
+        idx = np.argsort(rng.random((draws, toy.n)), axis=1)[:, :batch_size]
+    gb = g[idx].mean(axis=1)
+    return gb.mean(axis=0), np.cov(gb, rowvar=False)

@@ -41,8 +41,9 @@ def test_bad_input():
         rep.figure(None)
 
 
-def test_the_chapter_renders_the_table_and_figure_from_the_files():
-    nb = json.loads((ROOT / "book" / "batch_dynamics.ipynb").read_text())
+@pytest.mark.parametrize("chapter", ["batch_size", "batch_dynamics"])
+def test_the_chapter_renders_the_table_and_figure_from_the_files(chapter):
+    nb = json.loads((ROOT / "book" / f"{chapter}.ipynb").read_text())
     code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
     assert "results = bs.load_results()" in code
     assert "reproduction.table(results)" in code and "reproduction.figure(results)" in code
