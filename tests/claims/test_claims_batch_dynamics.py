@@ -2,7 +2,8 @@
 
 Thresholds live with the rules (lecturelib/claims/batch_dynamics.py); each comment there gives
 the range that seeds 0-9 produced (python -m lecturelib.claims --seeds 0-9 --chapter batch_dynamics).
-The seed is $LECTURELIB_CLAIM_SEED (default 0).
+The seed is $LECTURELIB_CLAIM_SEED (default 0). The three gradient measures share one short
+training run per seed (the rules module caches it).
 """
 import pytest
 
@@ -20,6 +21,11 @@ def samples():
 @pytest.fixture(scope="module")
 def agree():
     return rules.measure_agreement(SEED)
+
+
+@pytest.fixture(scope="module")
+def protocol():
+    return rules.measure_protocol(SEED)
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +51,18 @@ def test_claim_bs4_larger_batches_larger_steps(samples):
         for b in s.batch_sizes:
             ratio = float((s.norms[b] ** 2).mean()) / s.expected_sq_norm("mean", b)
             assert 0.85 < ratio < 1.15, (b, ratio)
+
+
+@pytest.mark.claim("BS4")
+def test_claim_bs4_article_protocol_summed_update_falls_with_batch_size(protocol):
+    """BS4 as the article measured it (1024/B successive steps, here S = 256 samples at ci): the
+    chapter prints this verdict in its protocol section; the margin is minus the larger exponent."""
+    verdict = rules.article_protocol(protocol)
+    assert verdict.outcome == rules.FAILS, verdict.text
+    assert verdict.margin > rules.PROTOCOL_MARGIN, verdict.text
+    for regime in rules.REGIMES:   # near B = S (few steps) the trials follow the fixed-weight prediction:
+        num = verdict.numbers["protocol"][regime]   # seeds 0-9 agree from B = 32 or 64 of S = 256
+        assert num["agree_from"] <= num["samples"] // 2, verdict.text
 
 
 @pytest.mark.claim("BS5")

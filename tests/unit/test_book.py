@@ -54,7 +54,7 @@ def test_notebook_is_in_the_toc(path):
 _DRAWING = ("plot|scatter|bar|barh|hist|imshow|matshow|errorbar|semilogx|semilogy|loglog"
             "|pcolormesh|contourf?|fill_between")
 FIGURE_CALL = re.compile(
-    rf"\b(?:plots\.(?:axes|curves|final_bars|sharpness_bars|temperature|lr_grid|steps_to_target|seconds_to_target|noise_ball|distance_to_optimum)|reproduction\.figure|ae\.show_(?:images|codes)|conv\.draw"
+    rf"\b(?:plots\.(?:axes|curves|final_bars|sharpness_bars|temperature|protocol_norms|lr_grid|steps_to_target|seconds_to_target|noise_ball|distance_to_optimum)|reproduction\.figure|ae\.show_(?:images|codes)|conv\.draw"
     rf"|plt\.(?:subplots?|figure|{_DRAWING}))\s*\("
     rf"|\.(?:{_DRAWING})\s*\(")
 WIDGET_CALL = re.compile(r"\bwidgets\.\w+\s*\(")
