@@ -92,3 +92,38 @@ def test_protocol_norms_plot_and_bad_input():
         plots.protocol_norms({})
     with pytest.raises(TypeError, match="full must be a non-empty dict"):
         plots.protocol_norms(_protocol(-1.0), full=[1])
+
+
+class _Samples:
+    """Just what the BS5 and BS6 rules read from a GradientSamples."""
+    batch_sizes = (2, 1024)
+
+    def __init__(self, cv, kurt):
+        self._cv, self._kurt = cv, kurt
+
+    def coefficient_of_variation(self):
+        return dict(zip(self.batch_sizes, self._cv))
+
+    def excess_kurtosis(self):
+        return dict(zip(self.batch_sizes, self._kurt))
+
+    def count_above(self, threshold, reduction="sum"):
+        return {2: 0.01, 1024: 0.8 if reduction == "sum" else 0.0}
+
+
+@pytest.mark.parametrize("early, late, outcome", [
+    ((0.2, 0.04), (0.2, 0.05), FAILS),           # small batches vary more in both regimes
+    ((0.04, 0.2), (0.05, 0.2), HOLDS),           # large batches do
+    ((0.2, 0.04), (0.04, 0.2), CAVEAT),          # the regimes split
+    ((0.1, 0.09), (0.1, 0.1), rules.INCONCLUSIVE),
+    ((0.1, 0.0), (0.1, 0.05), rules.INCONCLUSIVE),   # a zero spread orders nothing (and does not crash)
+])
+def test_bs5_and_bs6_outcomes_follow_both_regimes(early, late, outcome):
+    samples = {"early": _Samples(early, early), "late": _Samples(late, late)}
+    assert rules.bs5(samples).outcome == outcome
+    assert rules.bs6(samples).outcome == outcome
+
+
+def test_article_protocol_needs_both_regimes():
+    with pytest.raises(ValueError, match="norms must be a dict with the regimes"):
+        rules.article_protocol({"early": _protocol(-1.0)["early"]})
