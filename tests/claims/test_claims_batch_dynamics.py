@@ -70,6 +70,15 @@ def test_claim_bs5_larger_batches_vary_more(samples):
     _check("BS5", rules.bs5(samples))
 
 
+@pytest.mark.claim("BS5")
+def test_claim_bs5_article_protocol_larger_batches_vary_more(protocol):
+    """BS5 as the article measured it: under its protocol the one-step trial (B = S) varies more across
+    trials than B = 2's sum of sequential steps, which the weights' motion damps."""
+    verdict = rules.article_protocol_spread(protocol)
+    assert verdict.outcome == rules.HOLDS, verdict.text
+    assert verdict.margin > rules.PROTOCOL_SPREAD, verdict.text
+
+
 @pytest.mark.claim("BS6")
 def test_claim_bs6_tails_heavier_for_larger_batches(samples):
     _check("BS6", rules.bs6(samples))

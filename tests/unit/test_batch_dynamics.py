@@ -127,3 +127,20 @@ def test_bs5_and_bs6_outcomes_follow_both_regimes(early, late, outcome):
 def test_article_protocol_needs_both_regimes():
     with pytest.raises(ValueError, match="norms must be a dict with the regimes"):
         rules.article_protocol({"early": _protocol(-1.0)["early"]})
+
+
+def test_article_protocol_spread_follows_both_regimes():
+    rng = np.random.default_rng(1)
+    def norms(cv_small, cv_large):
+        return {1: 1 + cv_small * rng.standard_normal(400), 2: 1 + cv_small * rng.standard_normal(400),
+                4: 1 + cv_large * rng.standard_normal(400)}
+    holds = rules.article_protocol_spread({"early": norms(0.02, 0.08), "late": norms(0.03, 0.06)})
+    assert holds.outcome == HOLDS and holds.numbers["small"] == 2
+    assert holds.margin == pytest.approx(min(math.log(b / a) for a, b in holds.numbers["cv"].values()))
+    assert "the weights' motion" in holds.sentence
+    assert rules.article_protocol_spread({"early": norms(0.08, 0.02), "late": norms(0.06, 0.03)}).outcome == FAILS
+    assert rules.article_protocol_spread({"early": norms(0.08, 0.02), "late": norms(0.02, 0.08)}).outcome == CAVEAT
+    assert rules.article_protocol_spread({"early": norms(0.05, 0.05), "late": norms(0.05, 0.05)}).outcome == \
+        rules.INCONCLUSIVE
+    with pytest.raises(ValueError, match="norms must be a dict with the regimes"):
+        rules.article_protocol_spread({})
