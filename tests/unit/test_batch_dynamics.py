@@ -144,3 +144,16 @@ def test_article_protocol_spread_follows_both_regimes():
         rules.INCONCLUSIVE
     with pytest.raises(ValueError, match="norms must be a dict with the regimes"):
         rules.article_protocol_spread({})
+
+
+def test_rules_read_a_full_scale_results_file(tmp_path):
+    """The chapter applies the same rules to results/gradient-protocol.json when it exists."""
+    import json
+    norms = _protocol(-1.0, moved=0.5, sizes=(1, 2, 4, 1024))
+    result = gp.ProtocolResult("full", {"regimes": {"early": 2, "late": 30}}, norms)
+    path = tmp_path / "gradient-protocol.json"
+    path.write_text(json.dumps(result.to_dict()))
+    loaded = gp.load(path).norms
+    assert rules.article_protocol(loaded, where="full scale").claim.endswith("full scale")
+    assert rules.article_protocol_spread(loaded).numbers["small"] == 2
+    plots.protocol_norms(norms, full=loaded)
