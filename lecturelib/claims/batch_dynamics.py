@@ -44,7 +44,7 @@ PROTOCOL_AGREE = 0.10       # trials within 10 % of the fixed-weight prediction 
 PROTOCOL_MARGIN = 0.5       # the claim test asks -max(exponent) above this; seeds 0-9 at ci: 0.81 to 0.87
                             # (agreement from B = 32 or 64 of S = 256; at B = 1 the sum reaches 0.36 to 0.51)
 PROTOCOL_SPREAD = math.log(1.25)   # log(CV(S) / CV(2)) under the protocol; seeds 0-9 at ci, lower regime:
-                                   # 0.56 to 1.33 (20 trials per B: each CV is uncertain by about 15 %)
+                                   # 0.55 to 1.34 (20 trials per B: each CV is uncertain by about 15 %)
 
 
 @lru_cache(maxsize=16)
