@@ -128,41 +128,70 @@ def _check_batch_sizes(batch_sizes) -> tuple[int, ...]:
 
 @dataclass
 class Agreement:
-    """How much the per-sample gradients of one pool agree with each other (BS17).
+    """How much the per-sample gradients of one pool agree with each other (BS17, gradient competition).
 
     mean_cosine: the mean cosine similarity between two different samples' gradients;
-    opposing: the fraction of such pairs with a negative cosine ("competing" samples);
-    ratio[B]: mean over trials of ‖mean of B per-sample gradients‖ divided by the mean
-    ‖per-sample gradient‖: 1 if the samples of a batch all pointed the same way, 1/√B if
-    their directions were independent and random, lower still if they pulled against each other.
+    opposing: the fraction of such pairs with a negative cosine (pairs that "compete");
+    ratio[B]: mean over drawn batches of ‖mean of the batch's per-sample gradients‖ divided by the
+    mean ‖per-sample gradient‖ of the same batch: 1 if all pointed the same way;
+    random[B]: the same ratio if the batch's gradients kept their lengths but pointed in independent
+    random directions (all cross terms zero), sqrt(Σ c_i² ‖g_i‖²) / Σ c_i ‖g_i‖ for a batch that
+    holds sample i c_i times. About 1/√B when the lengths are equal, larger when a few samples
+    dominate. ratio below random means the samples cancel more than chance: competition.
+    mean_dot: the mean inner product g_i·g_j over pairs of different samples, in units of the
+    mean ‖g_i‖²; for independent draws its expectation is ‖∇L‖² ≥ 0, whatever the samples are.
     """
     mean_cosine: float
     opposing: float
     ratio: dict[int, float]
+    random: dict[int, float]
+    mean_dot: float
+
+    def excess(self, batch_size: int) -> float:
+        """ratio / random at one batch size: above 1, the samples agree more than random directions."""
+        b = check_choice("batch_size", batch_size, sorted(self.ratio))
+        return self.ratio[b] / self.random[b]
 
 
 def agreement(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_sizes, *, trials: int = 200,
-              seed: int = 0, names=None) -> Agreement:
-    """Cosines between per-sample gradients and the cancellation in their batch means, at fixed weights."""
+              seed: int = 0, names=None, chunk: int = 1024, loss_fn=None) -> Agreement:
+    """Cosines between per-sample gradients and the cancellation in their batch means, at fixed weights.
+
+    Batches are drawn with replacement from the pool (x, y), as in ``sample_gradients``, and
+    written as rows of counts, so ``trials`` batches of any size cost one matrix product.
+    names: the parameters measured (default the last layer, as in the study); chunk: rows of
+    the cosine matrix formed at a time; loss_fn: as in ``probes.per_sample_grads``.
+    """
     check_type("model", model, nn.Module, "a torch.nn.Module")
+    check_type("x", x, torch.Tensor, "a torch.Tensor")
+    check_type("y", y, torch.Tensor, "a torch.Tensor")
+    if len(x) != len(y):
+        raise ValueError(f"x and y must have equal length, got {len(x)} and {len(y)}")
     batch_sizes = _check_batch_sizes(batch_sizes)
     trials = check_int("trials", trials, low=1)
     check_int("seed", seed, low=0)
+    chunk = check_int("chunk", chunk, low=1)
     if len(x) < 2:
         raise ValueError(f"x must hold at least 2 samples, got {len(x)}")
     names = last_layer_names(model) if names is None else names
     was_training = model.training
     model.eval()
-    G = per_sample_grads(model, x, y, names=names).double()
+    G = per_sample_grads(model, x, y, names=names, loss_fn=loss_fn).double()
     model.train(was_training)
     n = len(G)
     lengths = G.norm(dim=1)
     unit = G / lengths.clamp_min(1e-30)[:, None]
-    cos = unit @ unit.T
-    off = ~torch.eye(n, dtype=torch.bool)
+    total = unit.sum(0)
+    mean_cosine = float((total @ total - (unit * unit).sum()) / (n * (n - 1)))   # Σ_{i≠j} cos / pairs
+    negative = sum(int((unit[i:i + chunk] @ unit.T < 0).sum()) for i in range(0, n, chunk))
+    g_sum = G.sum(0)
+    mean_dot = float((g_sum @ g_sum - (lengths ** 2).sum()) / (n * (n - 1)) / (lengths ** 2).mean())
     gen = torch.Generator().manual_seed(seed)
-    ratio = {}
+    ratio, random = {}, {}
     for b in batch_sizes:
         idx = torch.randint(n, (trials, b), generator=gen)
-        ratio[b] = float(G[idx].mean(1).norm(dim=1).mean() / lengths.mean())
-    return Agreement(float(cos[off].mean()), float((cos[off] < 0).double().mean()), ratio)
+        counts = torch.zeros(trials, n, dtype=G.dtype).scatter_add_(1, idx, torch.ones(trials, b, dtype=G.dtype))
+        summed_length = counts @ lengths
+        ratio[b] = float(((counts @ G).norm(dim=1) / summed_length).mean())
+        random[b] = float(((counts ** 2 @ lengths ** 2).sqrt() / summed_length).mean())
+    return Agreement(mean_cosine, negative / (n * (n - 1)), ratio, random, mean_dot)

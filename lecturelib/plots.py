@@ -491,3 +491,40 @@ def importance_bars(importances: dict, *, labels: dict | None = None, ax=None,
     ax.set(xlabel="share of the explained variation (%)", title=title)
     ax.legend(fontsize="small", loc="lower right")
     return ax
+
+
+def protocol_norms(norms: dict, *, full: dict | None = None, ax=None, title: str | None = None):
+    """The article's gradient protocol: the summed last-layer gradient's norm against batch size B.
+
+    norms: {regime: {B: array of norms over trials}} (``gradient_protocol.measure``); drawn as mean
+    ± std, with a dotted line for the fixed-weight prediction (S/B) × norm at B = S (S = the largest
+    B, one step on all the trial's samples). full: the same dict from the full-scale results file,
+    drawn dashed (means only). Returns the axes.
+    """
+    import numpy as np
+
+    for name, value in (("norms", norms), ("full", full)):
+        if value is not None and (not isinstance(value, dict) or not value):
+            raise TypeError(f"{name} must be a non-empty dict regime -> {{B: norms}}, got {type(value).__name__}")
+    if ax is None:
+        _, (ax,) = axes(width=7)
+    for i, (regime, per_b) in enumerate(norms.items()):
+        sizes = np.array(sorted(per_b))
+        top = sizes.max()
+        mean = np.array([np.mean(per_b[b]) for b in sizes])
+        ax.errorbar(sizes, mean, yerr=[np.std(per_b[b]) for b in sizes], fmt="o-", capsize=3, color=f"C{i}",
+                    label=f"{regime}: trials (mean ± std)")
+        ax.plot(sizes, top / sizes * mean[-1], ":", color=f"C{i}", label=f"{regime}: fixed weights, (S/B)·‖ḡ_S‖")
+        if full is not None and regime in full:
+            fs = np.array(sorted(full[regime]))
+            ax.plot(fs, [np.mean(full[regime][b]) for b in fs], "s--", color=f"C{i}", alpha=0.6,
+                    label=f"{regime}: full scale")
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("batch size B")
+    ax.set_ylabel("‖summed last-layer gradient‖")
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    return ax

@@ -3,11 +3,13 @@
 The gradient experiments follow the study: train the MLP at batch 1024 and lr
 0.01, keep its weights after a few epochs (early regime) and at the end (late
 regime), then draw many mini-batches at those fixed weights. The training runs
-(distance tables, Adam) are the study's runs from ``batch_size``.
+(distance tables, Adam) are the study's runs from ``batch_size``, at this chapter's
+training scale (``train_scale``): the batch-size chapter's at ``ci`` and ``full``, a
+smaller training set at ``quick`` so that the chapter's nine runs fit its time budget.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .._checks import check_int, check_type
 from ..data import mnist
@@ -40,14 +42,33 @@ def scale(preset: str | None = None) -> Scale:
     return pick(SCALES, preset)
 
 
-def fixed_weight_models(s: Scale | None = None, *, seed: int = 0, progress: bool = True) -> dict:
+# The training runs of BS7-BS11. At `quick` the batch-size chapter trains on all 60,000 images for
+# 10 epochs; the 16x-epochs run of BS8 alone would then take about 2 minutes of a 2-core CPU, so
+# this chapter trains on 20,000 images for 8 epochs (same network). `ci` and `full` are unchanged.
+TRAIN_SCALES = {
+    "ci": bs.SCALES["ci"],
+    "quick": replace(bs.SCALES["quick"], epochs=8, train_limit=20_000, test_limit=5_000),
+    "full": bs.SCALES["full"],
+}
+
+
+def train_scale(preset: str | None = None) -> bs.Scale:
+    """The ``batch_size.Scale`` of this chapter's training runs at the active preset (or ``preset``)."""
+    return pick(TRAIN_SCALES, preset)
+
+
+def fixed_weight_models(s: Scale | None = None, *, net: bs.Scale | None = None, seed: int = 0,
+                        progress: bool = True) -> dict:
     """The MLP trained at batch 1024, lr 0.01, as it was after the early and the late epoch.
 
-    Returns {"early": model, "late": model, "history": History}; one training run
-    provides both, through a snapshot probe.
+    net: the network and data (a ``batch_size.Scale``; default the active preset's, the
+    same as ``gradient_protocol.trained_points`` uses). Returns {"early": model, "late":
+    model, "history": History}; one training run provides both, through a snapshot probe.
     """
     s = _scale(s)
-    model_scale = bs.scale()
+    model_scale = bs.scale() if net is None else check_type("net", net, bs.Scale,
+                                                             "a lecturelib.experiments.batch_size.Scale or None")
+    check_int("seed", seed, low=0)
     snaps = Snapshots([s.early_epochs, s.late_epochs])
     model = bs.build_model(model_scale, seed=seed)
     data = mnist(train_limit=model_scale.train_limit, test_limit=model_scale.test_limit)
@@ -69,23 +90,44 @@ def gradient_study(model, s: Scale | None = None, *, seed: int = 0) -> GradientS
     return sample_gradients(model, pool.x_train, pool.y_train, s.batch_sizes, trials=s.trials, seed=seed)
 
 
-def competition(model, s: Scale | None = None, *, seed: int = 0, pool: int = 512) -> Agreement:
-    """BS17: how far the per-sample gradients of ``pool`` training images agree, at the model's weights."""
+def competition(model, s: Scale | None = None, *, seed: int = 0) -> Agreement:
+    """BS17: how far the per-sample gradients of the gradient study's pool agree, at the model's weights."""
     s = _scale(s)
-    data = mnist(train_limit=check_int("pool", pool, low=2))
-    return agreement(model, data.x_train, data.y_train, s.batch_sizes, trials=s.trials, seed=seed)
+    check_int("seed", seed, low=0)
+    pool = mnist(train_limit=s.pool)
+    return agreement(model, pool.x_train, pool.y_train, s.batch_sizes, trials=s.trials, seed=seed)
 
 
 def distance_runs(s: bs.Scale | None = None) -> list[bs.Run]:
     """BS7-BS9: the batch size x lr grid and batch 1024 for 16x the epochs."""
-    s = bs.scale() if s is None else s
+    s = _train_scale(s)
     return bs.grid_runs(s) + [bs.same_steps_run(s)]
 
 
 def optimizer_runs(s: bs.Scale | None = None) -> list[bs.Run]:
     """BS10-BS11: SGD, Adam and AdamW at batch 64 and lr 0.01."""
-    s = bs.scale() if s is None else s
+    s = _train_scale(s)
     return [bs.sgd_run(64, 0.01, s.epochs)] + bs.adam_runs(s)
+
+
+def run_distances(s: bs.Scale | None = None, *, seed: int = 0, progress: bool = True) -> dict:
+    """Train ``distance_runs`` at this chapter's training scale; Histories keyed by label."""
+    s = _train_scale(s)
+    return bs.run_all(distance_runs(s), s, seed=seed, progress=progress)
+
+
+def run_optimizers(s: bs.Scale | None = None, *, seed: int = 0, progress: bool = True, reuse=None) -> dict:
+    """Train ``optimizer_runs``; Histories keyed by label.
+
+    reuse: Histories already trained at the same scale and seed (e.g. ``run_distances``'s);
+    a run whose label is among them is taken from there instead of being trained again.
+    """
+    s = _train_scale(s)
+    reuse = {} if reuse is None else check_type("reuse", reuse, dict, "a dict label -> History or None")
+    todo = [spec for spec in optimizer_runs(s) if spec.label not in reuse]
+    trained = bs.run_all(todo, s, seed=seed, progress=progress)
+    return {spec.label: trained[spec.label] if spec.label in trained else reuse[spec.label]
+            for spec in optimizer_runs(s)}
 
 
 def concavity(history, key: str = "dist_w") -> float:
@@ -106,3 +148,9 @@ def _scale(s):
     if s is None:
         return scale()
     return check_type("s", s, Scale, "a lecturelib.experiments.batch_dynamics.Scale or None")
+
+
+def _train_scale(s):
+    if s is None:
+        return train_scale()
+    return check_type("s", s, bs.Scale, "a lecturelib.experiments.batch_size.Scale or None")

@@ -2,7 +2,8 @@
 
 Thresholds live with the rules (lecturelib/claims/batch_dynamics.py); each comment there gives
 the range that seeds 0-9 produced (python -m lecturelib.claims --seeds 0-9 --chapter batch_dynamics).
-The seed is $LECTURELIB_CLAIM_SEED (default 0).
+The seed is $LECTURELIB_CLAIM_SEED (default 0). The three gradient measures share one short
+training run per seed (the rules module caches it).
 """
 import pytest
 
@@ -20,6 +21,11 @@ def samples():
 @pytest.fixture(scope="module")
 def agree():
     return rules.measure_agreement(SEED)
+
+
+@pytest.fixture(scope="module")
+def protocol():
+    return rules.measure_protocol(SEED)
 
 
 @pytest.fixture(scope="module")
@@ -47,9 +53,30 @@ def test_claim_bs4_larger_batches_larger_steps(samples):
             assert 0.85 < ratio < 1.15, (b, ratio)
 
 
+@pytest.mark.claim("BS4")
+def test_claim_bs4_article_protocol_summed_update_falls_with_batch_size(protocol):
+    """BS4 as the article measured it (1024/B successive steps, here S = 256 samples at ci): the
+    chapter prints this verdict in its protocol section; the margin is minus the larger exponent."""
+    verdict = rules.article_protocol(protocol)
+    assert verdict.outcome == rules.FAILS, verdict.text
+    assert verdict.margin > rules.PROTOCOL_MARGIN, verdict.text
+    for regime in rules.REGIMES:   # near B = S (few steps) the trials follow the fixed-weight prediction:
+        num = verdict.numbers["protocol"][regime]   # seeds 0-9 agree from B = 32 or 64 of S = 256
+        assert num["agree_from"] <= num["samples"] // 2, verdict.text
+
+
 @pytest.mark.claim("BS5")
 def test_claim_bs5_larger_batches_vary_more(samples):
     _check("BS5", rules.bs5(samples))
+
+
+@pytest.mark.claim("BS5")
+def test_claim_bs5_article_protocol_larger_batches_vary_more(protocol):
+    """BS5 as the article measured it: under its protocol the one-step trial (B = S) varies more across
+    trials than B = 2's sum of sequential steps, which the weights' motion damps."""
+    verdict = rules.article_protocol_spread(protocol)
+    assert verdict.outcome == rules.HOLDS, verdict.text
+    assert verdict.margin > rules.PROTOCOL_SPREAD, verdict.text
 
 
 @pytest.mark.claim("BS6")

@@ -116,3 +116,65 @@ def test_rms_norms_square_to_the_mean_squared_norm(samples):
     rms = samples.rms_norms("sum")
     for b in samples.batch_sizes:
         assert rms[b] ** 2 == pytest.approx(float(np.mean((b * samples.norms[b]) ** 2)))
+
+
+# --- BS17: agreement between per-sample gradients -----------------------------------------------
+
+class _Fixed(torch.nn.Module):
+    """A 'model' whose per-sample gradients are chosen rows: the loss of sample i is w · v_i with
+    v_i the i-th row of V (x holds the row index), so per_sample_grads returns V exactly."""
+
+    def __init__(self, V):
+        super().__init__()
+        self.V = V
+        self.w = torch.nn.Parameter(torch.zeros(V.shape[1]))
+
+    def forward(self, x):
+        return (self.V[x.long().flatten()] @ self.w)[:, None]
+
+
+def _agree(V, batch_sizes=(1, 2, 8), trials=400, seed=0):
+    model = _Fixed(V)
+    x = torch.arange(len(V))
+    return gs.agreement(model, x, torch.zeros(len(V)), list(batch_sizes), trials=trials, seed=seed,
+                        names=["w"], loss_fn=lambda out, y: out.sum())
+
+
+def test_agreement_identical_gradients_agree_completely():
+    a = _agree(torch.ones(50, 4))
+    assert a.mean_cosine == pytest.approx(1.0) and a.opposing == 0.0
+    assert all(r == pytest.approx(1.0) for r in a.ratio.values())   # no cancellation at any B
+    assert a.random[1] == pytest.approx(1.0) and a.random[8] < 0.5 < a.excess(8)
+    assert a.mean_dot == pytest.approx(1.0)
+
+
+def test_agreement_opposite_pairs_compete_and_random_directions_match_the_null():
+    V = torch.tensor([[1.0, 0.0], [-1.0, 0.0]])
+    a = _agree(V, batch_sizes=(2,), trials=2000)
+    assert a.mean_cosine == pytest.approx(-1.0) and a.opposing == pytest.approx(1.0)
+    assert a.mean_dot == pytest.approx(-1.0)
+    # half the batches of two hold both samples (they cancel to 0), half one sample twice (ratio 1)
+    assert a.ratio[2] == pytest.approx(0.5, abs=0.05) and a.excess(2) < 1
+    # orthogonal unit vectors: exactly what independent random directions would give
+    b = _agree(torch.eye(64), batch_sizes=(8,), trials=500)
+    assert b.mean_cosine == pytest.approx(0.0, abs=1e-12) and b.excess(8) == pytest.approx(1.0, abs=1e-9)
+    assert b.random[8] == pytest.approx(8 ** -0.5, rel=0.1)   # equal lengths, few repeats: about 1/sqrt(B)
+
+
+def test_agreement_counts_opposing_pairs_in_chunks_and_checks_its_arguments(model, pool):
+    x, y = pool
+    whole = gs.agreement(model, x[:50], y[:50], [2, 4], trials=20)
+    chunked = gs.agreement(model, x[:50], y[:50], [2, 4], trials=20, chunk=7)
+    assert whole == chunked
+    with pytest.raises(ValueError, match="x must hold at least 2 samples"):
+        gs.agreement(model, x[:1], y[:1], [2])
+    with pytest.raises(ValueError, match="x and y must have equal length"):
+        gs.agreement(model, x[:5], y[:4], [2])
+    with pytest.raises(ValueError, match="trials must be >= 1"):
+        gs.agreement(model, x[:5], y[:5], [2], trials=0)
+    with pytest.raises(ValueError, match="chunk must be >= 1"):
+        gs.agreement(model, x[:5], y[:5], [2], chunk=0)
+    with pytest.raises(TypeError, match="batch_sizes must be a non-empty list"):
+        gs.agreement(model, x[:5], y[:5], 2)
+    with pytest.raises(ValueError, match="batch_size must be one of"):
+        whole.excess(3)
