@@ -95,3 +95,24 @@ def figure(results: dict, *, axs=None):
     axs[1].set_yticklabels([])
     axs[1].legend(loc="lower right")
     return axs
+
+
+def geometry_rows(results: dict) -> list[list[str]]:
+    """One row per run with a results file: W and ‖W‖ (article / ours) and our per-layer cosines."""
+    check_type("results", results, dict, "a dict label -> results payload (see batch_size.load_results)")
+
+    def pair(label, key, fmt):
+        a, o = article(label, key), results[label]["summary"][key]
+        return f"{'—' if a is None else fmt(a)} / {fmt(o)}"
+
+    return [[label, pair(label, "dist_w", "{:.2f}".format), pair(label, "norm_w", "{:.1f}".format),
+             ", ".join(f"{c:.3f}" for c in results[label]["summary"]["cos_layers"])]
+            for label in study_labels() if label in results]
+
+
+def geometry_table(results: dict) -> Markdown:
+    """Where the full-scale runs ended: distance travelled, weight norm and cosines to the initial weights."""
+    from ..report import table as md_table
+
+    return md_table(["run", "‖W − W₀‖ article / ours", "‖W‖ article / ours", "cos(init, final), ours"],
+                    geometry_rows(results))

@@ -34,6 +34,15 @@ def test_rows_come_from_the_files_and_missing_runs_say_so(tmp_path):
     assert sum(t.get_text().strip() == "missing" for t in axs[0].texts) == 12
 
 
+def test_geometry_rows_come_from_the_files(tmp_path):
+    payload = {"run": "BS 64, lr 0.01", "preset": "full",
+               "summary": {"test_acc": 0.9, "dist_w": 1.5, "norm_w": 40.0, "cos_layers": [0.5, 0.25, 0.125]},
+               "provenance": {}}
+    (tmp_path / "a.json").write_text(json.dumps(payload))
+    rows = rep.geometry_rows(bs.load_results(tmp_path))
+    assert rows == [["BS 64, lr 0.01", "6.71 / 1.50", "44.9 / 40.0", "0.500, 0.250, 0.125"]]
+
+
 def test_bad_input():
     with pytest.raises(TypeError, match="results must be a dict"):
         rep.summary_rows(["BS 64"])
@@ -41,11 +50,12 @@ def test_bad_input():
         rep.figure(None)
 
 
-@pytest.mark.parametrize("chapter", ["batch_size", "batch_dynamics"])
-def test_the_chapter_renders_the_table_and_figure_from_the_files(chapter):
+@pytest.mark.parametrize("chapter, calls", [("batch_size", ["reproduction.table(results)", "reproduction.figure(results)"]),
+                                           ("batch_dynamics", ["reproduction.geometry_table(results)"])])
+def test_the_chapters_render_the_full_scale_runs_from_the_files(chapter, calls):
     nb = json.loads((ROOT / "book" / f"{chapter}.ipynb").read_text())
     code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
     assert "results = bs.load_results()" in code
-    assert "reproduction.table(results)" in code and "reproduction.figure(results)" in code
+    assert all(call in code for call in calls)
     markdown = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
     assert "not run yet" not in markdown
