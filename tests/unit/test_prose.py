@@ -18,8 +18,7 @@ NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
 
 # Chapters whose prose still has typed numbers (being converted); each must fail the scan,
 # so that a chapter that passes leaves this set.
-PENDING = {"autoencoders", "batch_dynamics", "batch_size", "batchnorm", "conv_padding", "lr_scaling",
-           "tuning", "vae"}
+PENDING = {"autoencoders", "batch_dynamics", "batch_size", "batchnorm", "tuning", "vae"}
 
 _STRIP = [
     re.compile(r"^(```|~~~).*?^\1", re.S | re.M),           # fenced code blocks and directives
