@@ -36,14 +36,14 @@ def measure_same(seed: int) -> dict:
 
 def measure_causal(seed: int) -> dict:
     """CV3 at ci: the perturbation check of ``causal_leak``, the window one output depends on
-    (a stack with all-ones kernels and no ReLU, so that no path is zero by chance), and how many
-    future steps the same kernel sees under 'same' padding instead."""
+    (a stack with all-ones kernels and no ReLU, so that no path is zero by chance), and how far
+    into the future the same kernel reaches under 'same' padding instead."""
     return causal_results(cp.scale("ci"), seed=seed)
 
 
 def causal_results(s=None, *, seed: int = 0) -> dict:
-    """``causal_leak`` plus the dependence window of output ``t`` = 50 of 64 and the future
-    steps of one 'same' layer with the stack's kernel and largest dilation."""
+    """``causal_leak`` plus the dependence window of output ``t`` = 50 of 64 and how far into
+    the future one 'same' layer with the stack's kernel and largest dilation reaches."""
     import torch
 
     leak = cp.causal_leak(s, seed=seed)
@@ -87,9 +87,9 @@ def cv1(rows: list) -> Verdict:
         return Verdict("CV1", INCONCLUSIVE, "No configuration was checked.", numbers, None)
     if wrong:
         r = wrong[0]
-        return Verdict("CV1", FAILS, f"{len(wrong)} of {len(rows)} lengths differ from i − d(k − 1), "
-                       f"e.g. k = {r['k']}, d = {r['d']}: torch {r['torch']}, formula {r['formula']}.",
-                       numbers, -len(wrong))
+        return Verdict("CV1", FAILS, f"{len(wrong)} of {len(rows)} lengths disagree, e.g. k = {r['k']}, "
+                       f"d = {r['d']}: torch {r['torch']}, i − d(k − 1) = {r['formula']}, "
+                       f"conv.output_size {r['library']}.", numbers, -len(wrong))
     return Verdict("CV1", HOLDS, f"All {len(rows)} lengths torch returned are the input minus "
                    "d(k − 1).", numbers, 0.0)
 
@@ -142,8 +142,8 @@ def cv3(results: dict) -> Verdict:
             f"perturbed step was {results['max_past_change']:g}; the smallest change after it "
             f"{results['min_future_change']:.2g}. Output {t} depends on inputs {results['first']} "
             f"to {results['last']}, one receptive field ({rf} steps) ending at {t}. A 'same' layer "
-            f"with k = {cp.CAUSAL_KERNEL}, d = {results['dilation']} would see "
-            f"{results['same_future']} future steps.")
+            f"with k = {cp.CAUSAL_KERNEL}, d = {results['dilation']} would reach "
+            f"{results['same_future']} steps into the future.")
     if results["max_past_change"] > 0 or results["last"] > t:
         return Verdict("CV3", FAILS, text, numbers, -1.0)
     if results["min_future_change"] <= SENSITIVITY or not window:
@@ -191,7 +191,10 @@ def cv5(rows: list) -> Verdict:
             "transposed convolution of the valid output returns the input's length, and it "
             f"equals a full-padded convolution with the flipped kernel to within {worst:.1e}.")
     if not sizes_ok or worst > ROUNDING:
-        return Verdict("CV5", FAILS, "Not every configuration agrees: " + text, numbers, margin)
+        what = "sizes" if not sizes_ok else "values"
+        return Verdict("CV5", FAILS, f"The {what} disagree in {len(rows)} configurations: the "
+                       "transposed convolution and the full-padded convolution with the flipped "
+                       f"kernel differ by up to {worst:.1e}.", numbers, margin)
     return Verdict("CV5", HOLDS, text + " It undoes the shape, not the values: the transposed "
                    "convolution is the adjoint, not the inverse.", numbers, margin)
 

@@ -87,6 +87,11 @@ def exponent(results: dict, optimizer: str) -> dict:
             "starved": [b for b in g.batch_sizes if L.steps_per_run(s, b) < MIN_STEPS]}
 
 
+def _power(a: float) -> str:
+    """B^−a written with a real minus sign (a is the exponent of S ∝ B^−a)."""
+    return f"B^{'−' if a >= 0 else ''}{abs(a):.2f}"
+
+
 def _interval(e: dict) -> str:
     return f"α = {e['alpha']:.2f} ({LEVEL:.0%} interval {e['low']:.2f} to {e['high']:.2f})"
 
@@ -232,9 +237,9 @@ def bs12(results: dict) -> Verdict:
                "B_noise": b_noise}
     fit = (f"S(B) = S_min (1 + B_crit/B) fits the steps with B_crit ≈ {crit['B_crit']:.0f} and "
            f"residuals {ratio:.1f} times smaller than the best single power law "
-           f"(S ∝ B^−{power['a']:.2f}).")
+           f"(S ∝ {_power(power['a'])}).")
     if ratio <= KNEE:
-        fit = (f"A single power law S ∝ B^−{power['a']:.2f} fits the steps as well as "
+        fit = (f"A single power law S ∝ {_power(power['a'])} fits the steps as well as "
                f"S_min (1 + B_crit/B) (residuals {1 / ratio:.1f} times smaller).")
     extra = (f" B_noise ≈ {b_noise:.0f}, {b_noise / crit['B_crit']:.1f} times B_crit. On samples B = "
              f"{fewest.batch_size} needed the fewest; in seconds on this machine B = "
@@ -249,8 +254,8 @@ def bs12(results: dict) -> Verdict:
         return Verdict("BS12", CAVEAT, fit + f" But B_crit lies outside the measured batch sizes "
                        f"({reached[0]} to {reached[-1]}), so only one regime was seen." + extra,
                        numbers, margin)
-    return Verdict("BS12", HOLDS, fit + " Steps fall almost in proportion to 1/B well below "
-                   "B_crit and stop falling above it, not as a steady √b trade-off." + extra,
+    return Verdict("BS12", HOLDS, fit + " The steps fall fast below B_crit and hardly at all "
+                   "above it: a bend, not the steady trade-off of one power law." + extra,
                    numbers, margin)
 
 

@@ -237,8 +237,9 @@ def border_values(width: int = 6, size: int = 12) -> dict:
 
 
 def future_steps(kernel_size: int, dilation: int, padding: str, *, length: int = 64, t: int = 32) -> int:
-    """How many inputs after step ``t`` output ``t`` of one convolution with ``padding`` depends
-    on, measured through the gradient (an all-ones kernel, so no tap is zero by chance)."""
+    """How far into the future output ``t`` of one convolution with ``padding`` reaches: the
+    largest j such that input t + j moves it, measured through the gradient (an all-ones
+    kernel, so no tap is zero by chance); 0 when no later input does."""
     k = check_int("kernel_size", kernel_size, low=1)
     d = check_int("dilation", dilation, low=1)
     check_choice("padding", padding, ("same", "causal"))
@@ -246,7 +247,8 @@ def future_steps(kernel_size: int, dilation: int, padding: str, *, length: int =
     t = check_int("t", t, low=0, high=length - 1)
     y = conv.conv(x, torch.ones(1, 1, k), dilation=d, padding=padding)
     y[0, 0, t].backward()
-    return int((x.grad[0, 0, t + 1:] != 0).sum())
+    later = (x.grad[0, 0, t + 1:] != 0).nonzero().flatten()
+    return int(later.max()) + 1 if len(later) else 0
 
 
 def _scale(s):
