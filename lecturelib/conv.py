@@ -87,9 +87,9 @@ def output_size(input_size, kernel_size, stride=1, dilation=1, padding=0):
         if span > padded:
             where = "" if ndim == 1 else f" in dimension {axis}"
             raise ValueError(
-                f"kernel_size {k} with dilation {d} spans {span} positions{where}, "
-                f"more than the padded input: input_size {i} + padding "
-                f"({left}, {right}) = {padded}")
+                f"kernel_size {k} with dilation {d} spans {span} "
+                f"positions{where}, more than the padded input: input_size "
+                f"{i} + padding ({left}, {right}) = {padded}")
         out.append((padded - span) // s + 1)
     return out[0] if isinstance(input_size, int) else tuple(out)
 

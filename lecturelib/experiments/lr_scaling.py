@@ -369,7 +369,8 @@ def alpha_interval(g: Grid, noise: float, batch_sizes, *, level: float = 0.9,
     refits = []
     for _ in range(draws):
         noisy = g.acc + rng.normal(0, noise, g.acc.shape)
-        fake = Grid(g.optimizer, g.warmup, g.batch_sizes, g.lrs, noisy, g.seconds)
+        fake = Grid(g.optimizer, g.warmup, g.batch_sizes, g.lrs, noisy,
+                    g.seconds)
         refits.append(scaling_exponent(best_lrs(fake), sizes))
     tail = 100 * (1 - level) / 2
     low, high = np.percentile(refits, [tail, 100 - tail])
@@ -558,13 +559,14 @@ def critical_batch(steps: dict) -> dict[str, float]:
     log_s = np.log(st)
 
     def residual(log_bc):
-        # log S - log(1 + B_crit/B) is log S_min wherever the curve fits: its mean
+        # log S - log(1 + B_crit/B) = log S_min where the curve fits
         shape = np.log1p(np.exp(log_bc) / b)
         return log_s - shape - np.mean(log_s - shape)
 
     bounds = (np.log(b[0]) - 5, np.log(b[-1]) + 5)
-    fit_ = minimize_scalar(lambda t: float(np.sum(residual(t) ** 2)), bounds=bounds,
-                           method="bounded", options={"xatol": 1e-6})
+    fit_ = minimize_scalar(lambda t: float(np.sum(residual(t) ** 2)),
+                           bounds=bounds, method="bounded",
+                           options={"xatol": 1e-6})
     b_crit = float(np.exp(fit_.x))
     s_min = float(np.exp(np.mean(log_s - np.log1p(b_crit / b))))
     inside = [int(x) for x in b if x <= b_crit]
