@@ -76,7 +76,8 @@ def measure_border(seed: int) -> dict:
 
 @rule("CV1", chapter=CHAPTER, test="test_claim_cv1_valid_shrinks_by_dilated_kernel_span",
       paraphrase="'valid' means no padding: each layer shrinks the input by d(k − 1).",
-      measure=measure_valid, margin="minus the number of lengths that differ from i − d(k − 1)",
+      measure=measure_valid, margin="minus the number of lengths where torch, i − d(k − 1) and "
+                                    "conv.output_size disagree",
       threshold=0.0)
 def cv1(rows: list) -> Verdict:
     """CV1: holds when every length torch returns with ``padding="valid"`` is i - d (k - 1), and
