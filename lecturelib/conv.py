@@ -80,14 +80,16 @@ def output_size(input_size, kernel_size, stride=1, dilation=1, padding=0):
     dil, _ = _per_dim("dilation", dilation, ndim, low=1)
     pads = _pads(padding, kernel, dil, ndim, one_d=isinstance(input_size, int))
     out = []
-    for axis, (i, k, s, d, (left, right)) in enumerate(zip(sizes, kernel, strides, dil, pads)):
-        span = d * (k - 1) + 1
+    dims = zip(sizes, kernel, strides, dil, pads)
+    for axis, (i, k, s, d, (left, right)) in enumerate(dims):
+        span = d * (k - 1) + 1            # positions the dilated kernel covers
         padded = i + left + right
         if span > padded:
             where = "" if ndim == 1 else f" in dimension {axis}"
             raise ValueError(
-                f"kernel_size {k} with dilation {d} spans {span} positions{where}, more than the "
-                f"padded input: input_size {i} + padding ({left}, {right}) = {padded}")
+                f"kernel_size {k} with dilation {d} spans {span} "
+                f"positions{where}, more than the padded input: input_size "
+                f"{i} + padding ({left}, {right}) = {padded}")
         out.append((padded - span) // s + 1)
     return out[0] if isinstance(input_size, int) else tuple(out)
 
@@ -245,15 +247,16 @@ class CausalConv1d(nn.Module):
     Input and output are (N, C, L).
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, dilation: int = 1,
-                 bias: bool = True):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int,
+                 dilation: int = 1, bias: bool = True):
         super().__init__()
         check_int("in_channels", in_channels, low=1)
         check_int("out_channels", out_channels, low=1)
         self.kernel_size = check_int("kernel_size", kernel_size, low=1)
         self.dilation = check_int("dilation", dilation, low=1)
         self.left_padding = padding_for("causal", kernel_size, dilation)[0]
-        self.conv = nn.Conv1d(in_channels, out_channels, kernel_size, dilation=dilation, bias=bias)
+        self.conv = nn.Conv1d(in_channels, out_channels, kernel_size, dilation=dilation,
+                              bias=bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 3:

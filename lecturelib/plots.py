@@ -163,27 +163,36 @@ def lr_grid(grid, *, best: dict | None = None, ax=None, title: str | None = None
     return ax
 
 
-def steps_to_target(runs: dict, crit: dict, noise_scale: float, *, target: float, ax=None,
-                    title: str = "Steps to target"):
-    """Steps to the target accuracy against batch size (log-log, ``lr_scaling.steps_to_target``),
-    with the perfect-scaling line from the smallest batch, the fit S_min (1 + B_crit/B) of
-    ``crit`` (``lr_scaling.critical_batch``) and vertical lines at B_crit and ``noise_scale``."""
+def steps_to_target(steps: dict, crit: dict, noise_scale: float, *, target: float,
+                    power: dict | None = None, ax=None, title: str = "Steps to target"):
+    """Steps to the target accuracy against batch size (log-log): ``steps`` maps batch size to
+    steps (``lr_scaling.mean_steps``; ``None`` for not reached) or to the runs of
+    ``lr_scaling.steps_to_target``. Drawn with the perfect-scaling line from the smallest batch,
+    the fit S_min (1 + B_crit/B) of ``crit`` (``lr_scaling.critical_batch``), the power law
+    ``power`` (``lr_scaling.power_law``) if given, and vertical lines at B_crit and
+    ``noise_scale``."""
     import numpy as np
 
     from .report import pct
 
-    reached = _reached_runs(runs)
+    reached = _reached_steps(steps)
     check_type("crit", crit, dict, "the dict of lr_scaling.critical_batch")
     check_float("noise_scale", noise_scale, low=0.0, low_open=True)
     check_float("target", target, low=0.0, high=1.0)
+    if power is not None:
+        check_type("power", power, dict, "the dict of lr_scaling.power_law or None")
     if ax is None:
         _, (ax,) = axes()
     bs = np.array(sorted(reached), dtype=float)
-    steps = np.array([reached[b].steps for b in sorted(reached)], dtype=float)
-    ax.loglog(bs, steps, "o-", label="measured")
-    ax.loglog(bs, steps[0] * bs[0] / bs, "--", color="gray", label="perfect scaling (steps ∝ 1/B)")
+    st = np.array([reached[b] for b in sorted(reached)], dtype=float)
+    ax.loglog(bs, st, "o", color="k", label="measured")
+    ax.loglog(bs, st[0] * bs[0] / bs, "--", color="gray", label="perfect scaling (steps ∝ 1/B)")
     grid_b = np.geomspace(bs[0], bs[-1], 100)
-    ax.loglog(grid_b, crit["S_min"] * (1 + crit["B_crit"] / grid_b), color="tab:red", label="fit S_min (1 + B_crit/B)")
+    ax.loglog(grid_b, crit["S_min"] * (1 + crit["B_crit"] / grid_b), color="tab:red",
+              label="fit S_min (1 + B_crit/B)")
+    if power is not None:
+        ax.loglog(grid_b, power["c"] * grid_b ** -power["a"], color="tab:blue", linestyle="-.",
+                  label=f"power law B^−{power['a']:.2f}")
     ax.axvline(crit["B_crit"], color="tab:red", linestyle=":", label=f"B_crit ≈ {crit['B_crit']:.0f}")
     ax.axvline(noise_scale, color="tab:green", linestyle=":", label=f"B_noise ≈ {noise_scale:.0f}")
     ax.set(xlabel="batch size", ylabel=f"steps to {pct(target)} test accuracy", title=title)
@@ -243,6 +252,19 @@ def distance_to_optimum(histories: dict, *, x: str = "epoch", ax=None, title: st
     ax.legend(fontsize="x-small")
     ax.grid(alpha=0.3)
     return ax
+
+
+def _reached_steps(steps):
+    if not isinstance(steps, dict) or not steps:
+        raise TypeError(f"steps must be a non-empty dict of batch size -> steps, got {steps!r}")
+    reached = {}
+    for b, v in steps.items():
+        v = getattr(v, "steps", v)
+        if v is not None:
+            reached[b] = check_float(f"steps[{b!r}]", v, low=0.0, low_open=True)
+    if not reached:
+        raise ValueError("steps must hold at least one batch size that reached the target, got none")
+    return reached
 
 
 def _reached_runs(runs):

@@ -17,11 +17,9 @@
   distance to it after SGD at a fixed learning rate (``noise_ball``), and a
   decaying-lr schedule against a growing-batch one (``schedules``).
 
-* the chapter's tables and verdicts: ``best_lr_rows``, ``ridge_rows``, ``doubling_rows``,
-  ``noise_ball_rows``, ``schedule_rows`` give table rows; ``lr1_verdict``, ``lr2_verdict``,
-  ``lr3_verdict``, ``bs12_verdict``, ``bs13_verdict`` read the measurements as "holds",
-  "holds with a caveat" or "does not hold"; the ``*_reading`` functions write the sentences.
-  Their figures are in ``lecturelib.plots``.
+* the chapter's tables: ``best_lr_rows``, ``ridge_rows``, ``target_rows``, ``doubling_rows``,
+  ``noise_ball_rows``, ``schedule_rows``. The verdicts are not computed here: the rules of
+  ``lecturelib.claims.lr_scaling`` read these measurements. The figures are in ``lecturelib.plots``.
 
 Everything trains through ``lecturelib.train.fit``. Results are cached per
 process, so the notebook, its widget and the claim tests share one grid.
@@ -64,30 +62,41 @@ class Scale:
     max_samples: int               # BS12: ... or after this many samples
     target_eval: int               # BS12: test images the target is checked on
     noise_pool: int                # training images the noise scale is estimated from
-    convex_train: int              # BS13: training images of the convex problem
+    convex_train: int              # BS13: training images of the convex problem; a multiple of every
+                                   # batch size used on it, so that no epoch ends with a partial batch
     convex_batch_sizes: tuple[int, ...]
     convex_epochs: int             # BS13: epochs per phase of the schedules
     convex_steps: int              # BS13: steps per run of the noise-ball sweep
+    grid_seeds: int                # seeds whose SGD grids (and steps to target) are averaged
+    noise_sgd: float               # seed-to-seed sd of one SGD grid cell's test accuracy near the ridge
+    noise_adam: float              # ... of one Adam grid cell (both measured: see SCALES)
 
 
 POW2 = tuple(2 ** k for k in range(4, 13))    # 16 ... 4096
 SCALES = {
     "ci": Scale(train=4_000, test=2_000, hidden=64, epochs=3, batch_sizes=(16, 64, 256, 1024),
-                sgd_lrs=(0.05, 0.1, 0.2, 0.4, 0.8), adam_lrs=(1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2),
+                sgd_lrs=(0.05, 0.1, 0.2, 0.4, 0.8), adam_lrs=(1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2, 3.2e-2),
                 warmup_fraction=0.2, target=0.85, target_batch_sizes=(16, 32, 64, 128, 256, 512, 1024),
-                max_steps=500, max_samples=200_000, target_eval=2_000, noise_pool=1_024, convex_train=4_000,
-                convex_batch_sizes=(4, 16, 64, 256, 1024), convex_epochs=3, convex_steps=1_000),
+                max_steps=500, max_samples=200_000, target_eval=2_000, noise_pool=1_024, convex_train=4_096,
+                convex_batch_sizes=(4, 16, 64, 256, 1024), convex_epochs=3, convex_steps=1_000,
+                grid_seeds=3, noise_sgd=0.013, noise_adam=0.0075),
     "quick": Scale(train=None, test=None, hidden=64, epochs=1, batch_sizes=(16, 64, 256, 1024, 4096),
                    sgd_lrs=(0.025, 0.05, 0.1, 0.2, 0.4, 0.8), adam_lrs=(5e-4, 1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2, 3.2e-2),
                    warmup_fraction=0.2, target=0.95, target_batch_sizes=POW2,
-                   max_steps=6_000, max_samples=3_000_000, target_eval=5_000, noise_pool=4_096, convex_train=10_000,
-                   convex_batch_sizes=(4, 16, 64, 256, 1024), convex_epochs=3, convex_steps=2_000),
+                   max_steps=6_000, max_samples=3_000_000, target_eval=5_000, noise_pool=4_096, convex_train=10_240,
+                   convex_batch_sizes=(4, 16, 64, 256, 1024), convex_epochs=3, convex_steps=2_000,
+                   grid_seeds=1, noise_sgd=0.004, noise_adam=0.0035),
     "full": Scale(train=None, test=None, hidden=256, epochs=5, batch_sizes=POW2,
                   sgd_lrs=tuple(0.0125 * 2 ** k for k in range(10)), adam_lrs=tuple(1.25e-4 * 2 ** k for k in range(9)),
                   warmup_fraction=0.1, target=0.97, target_batch_sizes=POW2,
-                  max_steps=20_000, max_samples=20_000_000, target_eval=10_000, noise_pool=8_192, convex_train=60_000,
-                  convex_batch_sizes=(4, 16, 64, 256, 1024, 4096), convex_epochs=5, convex_steps=5_000),
+                  max_steps=20_000, max_samples=20_000_000, target_eval=10_000, noise_pool=8_192, convex_train=57_344,
+                  convex_batch_sizes=(4, 16, 64, 256, 1024, 4096), convex_epochs=5, convex_steps=5_000,
+                  grid_seeds=1, noise_sgd=0.004, noise_adam=0.0035),
 }
+# The noise levels: the standard deviation over seeds of one cell's final test accuracy, median
+# over the cells within 3 points of their row's best. ci, seeds 0-9: SGD 0.012 (no warm-up) and
+# 0.015 (warm-up), Adam 0.0074; quick, seeds 0-2: SGD with warm-up 0.0039, Adam 0.0032.
+# full is not measured; it has more data than quick, so quick's values are an upper bound.
 
 CONVEX_L2 = 1e-2     # the L2 term that makes the convex problem strongly convex
 CONVEX_LR = 0.5      # the fixed learning rate of the noise-ball sweep and the schedules
@@ -147,14 +156,22 @@ def run(s: Scale | None, optimizer: str, batch_size: int, lr: float, *, warmup: 
 
 @dataclass
 class Grid:
-    """Final test accuracy of every (batch size, lr) pair: ``acc[i, j]`` is batch_sizes[i] at lrs[j]."""
+    """Final test accuracy of every (batch size, lr) pair: ``acc[i, j]`` is batch_sizes[i] at lrs[j].
+
+    A grid trained with several seeds holds the mean accuracy over them in ``acc``, the
+    standard deviation over them in ``acc_sd`` and every seed's grid in ``accs`` (seed, B, lr);
+    both are ``None`` for one seed."""
     optimizer: str
     warmup: bool
     batch_sizes: tuple[int, ...]
     lrs: tuple[float, ...]
     acc: np.ndarray
-    seconds: np.ndarray   # training wall time of each run (no evaluation)
-    diverged: np.ndarray | None = None   # the step each run diverged at (History.diverged_at), 0: it did not
+    seconds: np.ndarray   # training wall time of each run (no evaluation), summed over the seeds
+    seeds: tuple[int, ...] = (0,)
+    acc_sd: np.ndarray | None = None
+    accs: np.ndarray | None = None
+    # the step each run diverged at (History.diverged_at), 0: it did not; over several seeds, the first seed's
+    diverged: np.ndarray | None = None
 
     @property
     def label(self) -> str:
@@ -188,14 +205,59 @@ def grid(s: Scale | None = None, *, optimizer: str = "sgd", warmup: bool = False
                 acc[i, j] = 0.1 if diverged else a
                 secs[i, j] = h.seconds[-1]
                 div[i, j] = h.diverged_at or 0
-        _GRIDS[key] = Grid(optimizer, warmup, tuple(s.batch_sizes), tuple(lrs), acc, secs, div)
+        _GRIDS[key] = Grid(optimizer, warmup, tuple(s.batch_sizes), tuple(lrs), acc, secs, (seed,), diverged=div)
     return _GRIDS[key]
 
 
+def grid_seeds(s: Scale | None = None, seed: int = 0) -> tuple[int, ...]:
+    """The training seeds behind seed ``seed`` of the chapter: ``s.grid_seeds`` consecutive
+    seeds, disjoint for different ``seed`` (ci: seed 0 -> 0, 1, 2; seed 1 -> 3, 4, 5)."""
+    s = _scale(s)
+    seed = check_int("seed", seed, low=0)
+    return tuple(range(s.grid_seeds * seed, s.grid_seeds * (seed + 1)))
+
+
+def mean_grid(s: Scale | None = None, *, optimizer: str = "sgd", warmup: bool = False,
+              seeds=(0,)) -> Grid:
+    """The grid trained once per seed in ``seeds``: mean accuracy and its spread over seeds."""
+    s = _scale(s)
+    seeds = tuple(check_int(f"seeds[{i}]", x, low=0) for i, x in enumerate(seeds))
+    if not seeds:
+        raise ValueError("seeds must hold at least one seed, got none")
+    grids = [grid(s, optimizer=optimizer, warmup=warmup, seed=x) for x in seeds]
+    if len(grids) == 1:
+        return grids[0]
+    acc = np.stack([g.acc for g in grids])
+    first = grids[0]
+    # A cell is marked diverged when any seed diverged there, at the earliest such step.
+    div = np.stack([g.diverged for g in grids]).astype(float)
+    div[div == 0] = np.inf
+    earliest = div.min(0)
+    diverged = np.where(np.isfinite(earliest), earliest, 0).astype(int)
+    return Grid(optimizer, warmup, first.batch_sizes, first.lrs, acc.mean(0),
+                np.sum([g.seconds for g in grids], axis=0), seeds, acc.std(0, ddof=1), acc, diverged=diverged)
+
+
+def tuned_accuracy(g: Grid) -> dict[int, float]:
+    """Each batch size's accuracy at its best lr: the row's best cell, found per seed and then
+    the median over the seeds (one seed that trained badly does not move it)."""
+    check_type("g", g, Grid, "a lecturelib.experiments.lr_scaling.Grid")
+    accs = g.acc[None] if g.accs is None else g.accs
+    return dict(zip(g.batch_sizes, np.median(accs.max(axis=2), axis=0).tolist()))
+
+
+def steps_per_run(s: Scale | None, batch_size: int) -> int:
+    """How many optimizer steps one grid run at ``batch_size`` takes: epochs x ceil(N / B)."""
+    s = _scale(s)
+    batch_size = check_int("batch_size", batch_size, low=1)
+    return s.epochs * math.ceil(len(data(s).x_train) / batch_size)
+
+
 def best_lrs(g: Grid) -> dict[int, float]:
-    """Each batch size's best learning rate, smoothed: the vertex of the parabola (in log lr)
-    through the row's best cell and its two neighbours, kept within one grid step of that cell.
-    At the edge of the grid the edge value is returned (the true optimum may lie beyond it)."""
+    """Each batch size's best learning rate, smoothed: the vertex of the parabola (in
+    log lr) through the row's best cell and its two neighbours, kept within one grid step
+    of that cell. At the edge of the grid the edge value is returned (the true optimum may
+    lie beyond it)."""
     check_type("g", g, Grid, "a lecturelib.experiments.lr_scaling.Grid")
     x = np.log2(np.asarray(g.lrs))
     out = {}
@@ -276,11 +338,52 @@ def ridge(g: Grid, *, upto: int | None = None) -> dict[str, object]:
             "fixed_spread": float(fixed.max() - fixed.min())}
 
 
+def neighbour_loss(g: Grid) -> float:
+    """How flat the rows are near their best: the accuracy lost by moving one grid step (a
+    factor of 2) from each row's best cell to its better neighbour, averaged over the rows."""
+    check_type("g", g, Grid, "a lecturelib.experiments.lr_scaling.Grid")
+    losses = []
+    for row in g.acc:
+        i = int(np.argmax(row))
+        neighbours = [row[j] for j in (i - 1, i + 1) if 0 <= j < len(row)]
+        losses.append(row[i] - max(neighbours))
+    return float(np.mean(losses))
+
+
 def rising_part(best: dict) -> list[int]:
     """The batch sizes up to the one with the largest best lr (where the ridge stops climbing)."""
     b, lr = _best_arrays(best, None)
     peak = int(np.argmax(lr))
     return [int(x) for x in b[:peak + 1]]
+
+
+def alpha_interval(g: Grid, noise: float, batch_sizes, *, level: float = 0.9,
+                   draws: int = 400, rng_seed: int = 0) -> tuple[float, float, float]:
+    """The exponent alpha of best lr ∝ B**alpha over ``batch_sizes`` and an interval for it.
+
+    A parametric bootstrap: add independent Gaussian noise of standard deviation ``noise``
+    (the grid's accuracy noise per cell) to every cell, find the best lrs again and refit
+    alpha, ``draws`` times; the interval holds the central ``level`` of the refitted alphas.
+    Returns (alpha, low, high). The draws are seeded: the result is a function of the grid.
+    """
+    check_type("g", g, Grid, "a lecturelib.experiments.lr_scaling.Grid")
+    noise = check_float("noise", noise, low=0.0)
+    sizes = [check_choice("batch_sizes", b, g.batch_sizes) for b in batch_sizes]
+    if len(sizes) < 2:
+        raise ValueError(f"batch_sizes must hold at least 2 batch sizes, got {sizes}")
+    level = check_float("level", level, low=0.0, high=1.0, low_open=True, high_open=True)
+    draws = check_int("draws", draws, low=10)
+    alpha = scaling_exponent(best_lrs(g), sizes)
+    rng = np.random.default_rng(check_int("rng_seed", rng_seed, low=0))
+    refits = []
+    for _ in range(draws):
+        noisy = g.acc + rng.normal(0, noise, g.acc.shape)
+        fake = Grid(g.optimizer, g.warmup, g.batch_sizes, g.lrs, noisy,
+                    g.seconds)
+        refits.append(scaling_exponent(best_lrs(fake), sizes))
+    tail = 100 * (1 - level) / 2
+    low, high = np.percentile(refits, [tail, 100 - tail])
+    return alpha, float(low), float(high)
 
 
 def interpolate_lr(best: dict, batch_size: int) -> float:
@@ -371,17 +474,21 @@ def ridge_lr(best: dict, batch_size: int) -> float:
     return max(interpolate_lr(best, min(int(x), batch_size)) for x in b)
 
 
-def steps_to_target(s: Scale | None = None, *, seed: int = 0, factors=(1.0, 2.0, 0.5)) -> dict[int, TargetRun]:
-    """BS12: for each batch size, train at lr x factor for each factor around ``ridge_lr`` of the
-    SGD grid until the test accuracy reaches ``s.target``; keep the fewest steps. A run gives up
-    after ``s.max_steps`` steps, ``s.max_samples`` samples, or the fewest steps found so far."""
+def steps_to_target(s: Scale | None = None, *, seed: int = 0, best: dict | None = None,
+                    factors=(1.0, 2.0, 0.5)) -> dict[int, TargetRun]:
+    """BS12: for each batch size, train at lr x factor for each factor around ``ridge_lr(best)``
+    until the test accuracy reaches ``s.target``; keep the fewest steps. ``best``: the tuned lr
+    per batch size to start from (default: ``best_lrs`` of this seed's plain SGD grid). A run
+    gives up after ``s.max_steps`` steps, ``s.max_samples`` samples, or the fewest steps found so far."""
     s = _scale(s)
     seed = check_int("seed", seed, low=0)
     factors = tuple(check_float(f"factors[{i}]", f, low=0.0, low_open=True) for i, f in enumerate(factors))
-    key = (s, seed, factors)
+    if best is None:
+        best = best_lrs(grid(s, optimizer="sgd", warmup=False, seed=seed))
+    _best_arrays(best, None)
+    key = _target_key(s, seed, factors, best)
     if key in _TARGETS:
         return _TARGETS[key]
-    best = best_lrs(grid(s, optimizer="sgd", warmup=False, seed=seed))
     d = data(s)
     x_eval, y_eval = d.x_test[:s.target_eval], d.y_test[:s.target_eval]
     n = len(d.x_train)
@@ -403,7 +510,7 @@ def steps_to_target(s: Scale | None = None, *, seed: int = 0, factors=(1.0, 2.0,
             tried[lr] = steps
             if steps is not None and (best_run is None or steps < best_run.steps):
                 best_run = TargetRun(b, lr, steps, probe.seconds)
-                _TARGET_MODELS[(s, seed, b)] = m
+                _TARGET_MODELS[(key, b)] = m
         if best_run is None:
             best_run = TargetRun(b, base, None, float("nan"))
         best_run.tried = tried
@@ -412,33 +519,94 @@ def steps_to_target(s: Scale | None = None, *, seed: int = 0, factors=(1.0, 2.0,
     return out
 
 
-def critical_batch(runs: dict) -> dict[str, float]:
-    """Fit S = S_min (1 + B_crit / B) to steps-to-target (least squares on S_fit/S - 1).
+def _target_key(s, seed, factors, best):
+    return (s, seed, tuple(factors), tuple(sorted(best.items())))
 
-    Returns S_min, B_crit (the batch size where twice S_min steps are needed) and the
-    largest measured batch size in the perfect-scaling region B <= B_crit.
-    """
-    pts = [(r.batch_size, r.steps) for r in runs.values() if r.steps is not None]
+
+def mean_steps(runs_by_seed: dict) -> dict[int, float | None]:
+    """Steps to target per batch size, averaged over seeds (geometric mean: the steps are
+    compared as ratios). ``runs_by_seed``: seed -> the dict of ``steps_to_target``. A batch
+    size that missed the target on any seed gets ``None``."""
+    if not isinstance(runs_by_seed, dict) or not runs_by_seed:
+        raise TypeError(f"runs_by_seed must be a non-empty dict of seed -> runs, got {runs_by_seed!r}")
+    for seed, runs in runs_by_seed.items():
+        _check_runs(runs)
+    sizes = sorted(set.intersection(*(set(r) for r in runs_by_seed.values())))
+    out = {}
+    for b in sizes:
+        steps = [runs[b].steps for runs in runs_by_seed.values()]
+        out[b] = None if any(x is None for x in steps) else float(np.exp(np.mean(np.log(steps))))
+    return out
+
+
+def _steps_arrays(steps):
+    if not isinstance(steps, dict) or not steps:
+        raise TypeError(f"steps must be a non-empty dict of batch size -> steps, got {steps!r}")
+    pts = []
+    for b, v in steps.items():
+        v = v.steps if isinstance(v, TargetRun) else v
+        if v is not None:
+            pts.append((check_int("batch size", b, low=1), check_float(f"steps[{b}]", v, low=0.0, low_open=True)))
     if len(pts) < 2:
         raise ValueError(f"the fit needs at least 2 batch sizes that reached the target, got {len(pts)}")
-    b, st = np.array(pts, dtype=float).T
-    A = np.stack([1 / st, 1 / (b * st)], axis=1)
-    (a, c), *_ = np.linalg.lstsq(A, np.ones_like(b), rcond=None)
-    s_min, b_crit = float(a), float(c / a) if a > 0 else float("inf")
+    b, st = np.array(sorted(pts), dtype=float).T
+    return b, st
+
+
+def critical_batch(steps: dict) -> dict[str, float]:
+    """Fit S(B) = S_min (1 + B_crit / B) to steps to target (least squares on log S).
+
+    ``steps``: batch size -> steps (``None``: not reached, left out), or the dict of
+    ``steps_to_target``. Returns S_min, B_crit (the batch size where twice S_min steps
+    are needed), E_min = S_min B_crit (the fewest samples, reached as B -> 0), ``rms``
+    (root mean square of the residuals of log S) and the largest measured batch size at
+    or below B_crit (``perfect_up_to``).
+    """
+    from scipy.optimize import minimize_scalar
+
+    b, st = _steps_arrays(steps)
+    log_s = np.log(st)
+
+    def residual(log_bc):
+        # log S - log(1 + B_crit/B) = log S_min where the curve fits
+        shape = np.log1p(np.exp(log_bc) / b)
+        return log_s - shape - np.mean(log_s - shape)
+
+    bounds = (np.log(b[0]) - 5, np.log(b[-1]) + 5)
+    fit_ = minimize_scalar(lambda t: float(np.sum(residual(t) ** 2)),
+                           bounds=bounds, method="bounded",
+                           options={"xatol": 1e-6})
+    b_crit = float(np.exp(fit_.x))
+    s_min = float(np.exp(np.mean(log_s - np.log1p(b_crit / b))))
     inside = [int(x) for x in b if x <= b_crit]
     return {"S_min": s_min, "B_crit": b_crit, "E_min": s_min * b_crit,
+            "rms": float(np.sqrt(np.mean(residual(fit_.x) ** 2))),
             "perfect_up_to": max(inside) if inside else None}
 
 
-def noise_scale(s: Scale | None = None, *, seed: int = 0, batch_size: int | None = None) -> dict[str, float]:
+def power_law(steps: dict) -> dict[str, float]:
+    """Fit S(B) = c B**(-a) to steps to target (least squares on log S): one exponent for all
+    batch sizes, the shape of a steady trade-off with no critical batch size (a = 1/2 is
+    the study notes' "sqrt(b)" guess). Returns a, c and ``rms`` (as ``critical_batch``)."""
+    b, st = _steps_arrays(steps)
+    slope, intercept = np.polyfit(np.log(b), np.log(st), 1)
+    res = np.log(st) - (slope * np.log(b) + intercept)
+    return {"a": float(-slope), "c": float(np.exp(intercept)), "rms": float(np.sqrt(np.mean(res ** 2)))}
+
+
+def noise_scale(s: Scale | None = None, *, seed: int = 0, batch_size: int | None = None,
+                best: dict | None = None) -> dict[str, float]:
     """B_noise = tr(Sigma)/|G|^2 (McCandlish et al. 2018) on ``s.noise_pool`` training images, at the
-    weights where the run at ``batch_size`` (default: the smallest) reached the target."""
+    weights where the run at ``batch_size`` (default: the smallest) reached the target in
+    ``steps_to_target(s, seed=seed, best=best)``."""
     s = _scale(s)
-    runs = steps_to_target(s, seed=seed)
+    runs = steps_to_target(s, seed=seed, best=best)
     batch_size = min(s.target_batch_sizes) if batch_size is None else batch_size
     check_choice("batch_size", batch_size, s.target_batch_sizes)
-    key = (s, seed, batch_size)
-    if key not in _TARGET_MODELS:
+    if best is None:
+        best = best_lrs(grid(s, optimizer="sgd", warmup=False, seed=seed))
+    key = (_target_key(s, seed, (1.0, 2.0, 0.5), best), batch_size)
+    if key not in _TARGET_MODELS or runs[batch_size].steps is None:
         raise ValueError(f"the run at batch size {batch_size} did not reach the target {s.target}")
     d = data(s)
     out = gradient_noise(_TARGET_MODELS[key], d.x_train[:s.noise_pool], d.y_train[:s.noise_pool])
@@ -525,9 +693,9 @@ class DistanceToOptimum:
         return {"dist": sq ** 0.5, "gap": convex_objective(model, self.d) - self.optimum["objective"]}
 
 
-def convex_run(s: Scale | None, schedule, *, seed: int = 0, label: str | None = None) -> History:
+def convex_run(s: Scale | None, schedule, *, seed: int = 0, label: str | None = None, probes=()) -> History:
     """Train softmax regression with ``schedule`` (a list of Phase) from zero weights, measuring
-    the distance to the optimum after every epoch."""
+    the distance to the optimum after every epoch (and whatever extra ``probes`` measure)."""
     s = _scale(s)
     d, opt = convex_data(s), convex_optimum(s)
     m = convex_model(seed=seed)
@@ -535,28 +703,57 @@ def convex_run(s: Scale | None, schedule, *, seed: int = 0, label: str | None = 
         for p in m.parameters():
             p.zero_()
     return fit(m, d, optimizer="sgd", lr=schedule[0].lr, batch_size=schedule[0].batch_size, schedule=list(schedule),
-               weight_decay=CONVEX_L2, probes=[DistanceToOptimum(opt, d)], seed=seed, train_eval_limit=1,
+               weight_decay=CONVEX_L2, probes=[DistanceToOptimum(opt, d), *probes], seed=seed, train_eval_limit=1,
                label=label)
 
 
-def noise_ball(s: Scale | None = None, *, lr: float = CONVEX_LR, seed: int = 0) -> dict[int, dict]:
+class StepDistance:
+    """Probe: |theta - theta*| after every step from step ``start`` on (mid-epoch included)."""
+
+    name = "step_distance"
+
+    def __init__(self, optimum: dict, start: int):
+        self.optimum, self.start, self.values = optimum, start, []
+
+    def begin(self, model) -> None:
+        self.values = []
+
+    def measure(self, model) -> dict:
+        return {}
+
+    def on_step(self, model, xb, yb, steps: int) -> None:
+        if steps >= self.start:
+            with torch.no_grad():
+                sq = sum(float(((p - q) ** 2).sum()) for p, q in zip(model.parameters(), self.optimum["params"]))
+            self.values.append(sq ** 0.5)
+
+
+def noise_ball(s: Scale | None = None, *, lr: float = CONVEX_LR, seed: int = 0,
+               every_step: bool = False) -> dict[int, dict]:
     """BS13: distance to the optimum after SGD at one fixed lr, per batch size.
 
     Every batch size gets at least ``s.convex_steps`` steps (whole epochs), enough to
-    settle; the distance is the mean over the last quarter of the epochs (at least 1).
+    settle; the distance is the mean over the last quarter of the epochs (at least 1),
+    measured at the end of each epoch, or with ``every_step`` after every step of that
+    last quarter (the weights in the middle of an epoch included).
     """
     s = _scale(s)
     lr = check_float("lr", lr, low=0.0, low_open=True)
     seed = check_int("seed", seed, low=0)
-    key = ("ball", s, lr, seed)
+    check_bool("every_step", every_step)
+    key = ("ball", s, lr, seed, every_step)
     if key not in _CONVEX:
         n = s.convex_train
         out = {}
         for b in s.convex_batch_sizes:
             epochs = max(2, math.ceil(s.convex_steps * b / n))
-            h = convex_run(s, [Phase(epochs, b, lr)], seed=seed, label=f"BS {b}")
             tail = max(1, epochs // 4)
-            out[b] = {"dist": float(np.mean(h["dist"][-tail:])), "gap": float(np.mean(h["gap"][-tail:])),
+            per_epoch = math.ceil(n / b)
+            probe = StepDistance(convex_optimum(s), (epochs - tail) * per_epoch + 1)
+            h = convex_run(s, [Phase(epochs, b, lr)], seed=seed, label=f"BS {b}",
+                           probes=[probe] if every_step else ())
+            dist = np.mean(probe.values) if every_step else np.mean(h["dist"][-tail:])
+            out[b] = {"dist": float(dist), "gap": float(np.mean(h["gap"][-tail:])),
                       "steps": h.steps[-1], "epochs": epochs}
         _CONVEX[key] = out
     return _CONVEX[key]
@@ -584,116 +781,44 @@ def schedules(s: Scale | None = None, *, lr: float = CONVEX_LR, batch_size: int 
     return _CONVEX[key]
 
 
-# --- the chapter's tables and verdicts -------------------------------------------------
-# The notebook prints these rows and sentences; every verdict reads "**holds**",
-# "**holds with a caveat**" or "**does not hold**".
+# --- the chapter's tables -------------------------------------------------------------
+# The notebook prints these rows; the verdicts come from lecturelib.claims.lr_scaling.
 
-LR1_HEADERS = ("batch size", "best lr (smoothed)", "linear rule from B = 16", "best / rule", "best accuracy")
-LR2_HEADERS = ("batch size", "best lr (smoothed)", "√ rule from B = 16", "linear rule from B = 16", "best accuracy")
-NOISE_BALL_HEADERS = ("batch size", "steps", "‖θ − θ*‖ (mean over the last epochs)", "objective − optimum")
-SCHEDULE_HEADERS = ("schedule", "updates", "final ‖θ − θ*‖", "objective − optimum", "test accuracy")
-DOUBLING_HEADERS = ("B → 2B", "steps ratio S(B)/S(2B)", "reading")
-LR3_CLOSE = 0.02   # LR3: tuned accuracies "close" = within 2 points, about twice the test-set noise of one run at ci
+RULES = {"linear": 1.0, "square root": 0.5}
+NOISE_BALL_HEADERS = ("B", "steps", "‖θ − θ*‖", "objective − optimum")
+SCHEDULE_HEADERS = ("schedule", "updates", "‖θ − θ*‖, last phase", "test accuracy")
+DOUBLING_HEADERS = ("B → 2B", "S(B)/S(2B)", "the fit's ratio", "reading")
+TARGET_HEADERS = ("B", "steps (mean)", "steps per seed", "samples", "seconds")
 
 
 def exponent_up_to_peak(best: dict) -> tuple[float, int]:
-    """The scaling exponent k over the rising part of the ridge (NaN if the ridge peaks at the
+    """The scaling exponent alpha over the rising part of the ridge (NaN if the ridge peaks at the
     smallest batch size) and the batch size where the best lr peaks."""
     rising = rising_part(best)
     return (scaling_exponent(best, rising) if len(rising) > 1 else float("nan")), rising[-1]
 
 
-def best_lr_rows(g: Grid, best: dict, *, sqrt_rule: bool = False) -> list[list]:
-    """Table rows per batch size of ``g``: B, the smoothed best lr (marked at the grid edge),
-    the linear rule's lr from the smallest B (with ``sqrt_rule``: the √ rule's lr first),
-    for the linear rule alone also best / rule, and the row's best accuracy.
-    Columns: ``LR1_HEADERS``, or ``LR2_HEADERS`` with ``sqrt_rule``."""
+def best_lr_headers(g: Grid) -> list[str]:
+    """The column headers of ``best_lr_rows``."""
     check_type("g", g, Grid, "a lecturelib.experiments.lr_scaling.Grid")
-    check_bool("sqrt_rule", sqrt_rule)
+    b0 = min(g.batch_sizes)
+    return ["B", "steps", "best lr", f"linear from {b0}", f"√ from {b0}", "best acc."]
+
+
+def best_lr_rows(g: Grid, best: dict, s: Scale | None = None) -> list[list]:
+    """Table rows per batch size of ``g``: B, steps per run, the smoothed best lr ("edge" when
+    it is the grid's smallest or largest lr), the lrs the linear and the square-root rule
+    predict from the smallest batch size's best lr, and the row's best accuracy."""
+    check_type("g", g, Grid, "a lecturelib.experiments.lr_scaling.Grid")
+    s = _scale(s)
     _best_arrays(best, g.batch_sizes)
     edge, b0 = at_edge(g), min(g.batch_sizes)
     rows = []
     for b in g.batch_sizes:
-        lr = f"{best[b]:.3g}" + (" (grid edge)" if b in edge else "")
-        rule = linear_rule(best, b)
-        if sqrt_rule:
-            rows.append([b, lr, f"{best[b0] * (b / b0) ** 0.5:.3g}", f"{rule:.3g}", pct(g.row(b).max())])
-        else:
-            rows.append([b, lr, f"{rule:.3g}", f"{best[b] / rule:.2f}", pct(g.row(b).max())])
+        lr = f"{best[b]:.3g}" + (" (edge)" if b in edge else "")
+        rows.append([b, steps_per_run(s, b), lr, f"{best[b0] * b / b0:.3g}", f"{best[b0] * (b / b0) ** 0.5:.3g}",
+                     pct(g.row(b).max())])
     return rows
-
-
-def lr1_reading(label: str, best: dict) -> str:
-    """LR1: one paragraph on a grid's ridge: k up to the peak, k overall, and how far the
-    linear rule holds."""
-    check_type("label", label, str, "a str")
-    b, _ = _best_arrays(best, None)
-    k_up, peak = exponent_up_to_peak(best)
-    brk = linear_rule_breaks(best)
-    return (f"**{label}**: best lr ∝ B^k with k = {k_up:.2f} from B = {int(b[0])} up to B = {peak}, "
-            f"where the best lr peaks (k = {scaling_exponent(best):.2f} over all batch sizes; the linear rule is k = 1). "
-            + (f"Within a factor of 2 of the linear rule up to B = {brk}." if brk else
-               f"More than a factor of 2 below the linear rule already at B = {int(b[1])}."))
-
-
-def lr1_verdict(best: dict) -> str:
-    """LR1 (linear scaling) from a ridge of best lrs: does not hold if the best lr does not
-    rise by 1.5x; holds if it rises with k > 0.8 all the way to the largest batch; else
-    holds with a caveat. Returns the verdict with its reasons (no final full stop)."""
-    b, _ = _best_arrays(best, None)
-    if len(b) < 2:
-        raise ValueError(f"best must hold at least 2 batch sizes, got {sorted(best)}")
-    k_up, peak = exponent_up_to_peak(best)
-    brk = linear_rule_breaks(best)
-    b0 = min(best)
-    if peak == b0 or best[peak] < 1.5 * best[b0]:
-        return f"**does not hold**: the best lr does not rise with the batch size (k = {scaling_exponent(best):.2f})"
-    where = (f"it stays within a factor of 2 of the linear rule up to B = {brk}" if brk else
-             f"it grows more slowly than the linear rule from the first step, B = {b0} to {sorted(best)[1]}")
-    after = f"; beyond B = {peak} it stops rising" if peak < max(best) else ""
-    tag = "**holds**" if k_up > 0.8 and peak == max(best) else "**holds with a caveat**"
-    return (f"{tag}: the best lr rises from {best[b0]:.3g} at B = {b0} to {best[peak]:.3g} at B = {peak}, "
-            f"a factor {best[peak] / best[b0]:.1f} for {peak // b0}× the batch (k = {k_up:.2f}); {where}{after}")
-
-
-def warmup_effect(best_plain: dict, best_warmup: dict) -> str:
-    """One line comparing the ridges without and with warm-up: highest best lr and k up to the peak."""
-    _best_arrays(best_plain, None)
-    _best_arrays(best_warmup, None)
-    return (f"warm-up: highest best lr {max(best_warmup.values()):.3g} against {max(best_plain.values()):.3g} "
-            f"without; k up to the peak {exponent_up_to_peak(best_warmup)[0]:.2f} against "
-            f"{exponent_up_to_peak(best_plain)[0]:.2f}")
-
-
-def closer_rule(k: float) -> str:
-    """"square-root" if the exponent ``k`` is nearer 0.5 than 1, else "linear" (also for NaN)."""
-    k = _number_or_nan("k", k)
-    return "square-root" if abs(k - 0.5) < abs(k - 1.0) else "linear"
-
-
-def lr2_verdict(best: dict) -> str:
-    """LR2 (square-root rule for Adam) from Adam's ridge: holds if k up to the peak is within
-    0.15 of 0.5, holds with a caveat if it is merely closer to 0.5 than to 1, else does not hold."""
-    _best_arrays(best, None)
-    k = exponent_up_to_peak(best)[0]
-    if closer_rule(k) != "square-root":
-        return "**does not hold**"
-    return "**holds**" if abs(k - 0.5) <= 0.15 else "**holds with a caveat**"
-
-
-def lr2_reading(best_adam: dict, best_sgd: dict) -> str:
-    """LR2: Adam's exponent against both rules and against SGD's (``best_sgd``: the SGD ridge
-    to contrast, with warm-up in the book), ending with the verdict."""
-    _best_arrays(best_adam, None)
-    _best_arrays(best_sgd, None)
-    k_up, peak = exponent_up_to_peak(best_adam)
-    k_sgd = exponent_up_to_peak(best_sgd)[0]
-    closer = closer_rule(k_up)
-    contrast = ("SGD's ridge is steeper, as the two rules say" if k_sgd - k_up > 0.15 else
-                "SGD's ridge is not clearly steeper here, so the contrast the two rules draw does not show in this budget")
-    return (f"Adam: best lr ∝ B^k with k = {k_up:.2f} up to B = {peak} ({scaling_exponent(best_adam):.2f} over all batch sizes); "
-            f"closer to the {closer} rule (0.5) than to the {'linear' if closer == 'square-root' else 'square-root'} one. "
-            f"SGD with warm-up: k = {k_sgd:.2f}; {contrast}. Verdict: {lr2_verdict(best_adam)}.")
 
 
 def ridge_upto(batch_sizes, b_crit: float) -> int:
@@ -706,123 +831,76 @@ def ridge_upto(batch_sizes, b_crit: float) -> int:
     return max([b for b in sizes if b <= b_crit] + [sizes[1]])
 
 
-def ridge_headers(batch_sizes, upto: int) -> list[str]:
-    """The column headers of ``ridge_rows``."""
-    sizes = [check_int(f"batch_sizes[{i}]", b, low=1) for i, b in enumerate(batch_sizes)]
+def ridge_rows(g: Grid, upto: int) -> list[list]:
+    """LR3 table rows per batch size: B, the tuned (smoothed best) lr, the tuned accuracy (the
+    row's best) and the accuracy at the single lr that is best on average for B <= ``upto``."""
+    check_type("g", g, Grid, "a lecturelib.experiments.lr_scaling.Grid")
     upto = check_int("upto", upto, low=1)
-    return ["optimizer", f"tuned accuracy per B ({' / '.join(map(str, sizes))})", "spread of tuned (points)",
-            f"best fixed lr for B ≤ {upto}", "spread at that lr (points)"]
+    best, below = best_lrs(g), ridge(g, upto=upto)
+    j = g.lrs.index(below["fixed_lr"])
+    return [[b, f"{best[b]:.3g}", pct(g.row(b).max()), pct(g.row(b)[j])] for b in g.batch_sizes]
 
 
-def ridge_rows(grids, upto: int) -> list[list]:
-    """LR3 table rows, one per Grid: the tuned (row-best) accuracies, their spread up to ``upto``
-    and over all batch sizes, the best single lr up to ``upto`` and the spread at it (points)."""
-    grids = list(grids)
-    for i, g in enumerate(grids):
-        check_type(f"grids[{i}]", g, Grid, "a lecturelib.experiments.lr_scaling.Grid")
-    upto = check_int("upto", upto, low=1)
+def target_rows(runs_by_seed: dict, steps: dict, max_steps: int) -> list[list]:
+    """BS12 table rows per batch size: B, the mean steps to target (``mean_steps``), the steps
+    of each seed ("> max_steps" if not reached), the samples to target at the mean and the
+    training seconds of the first seed's run."""
+    if not isinstance(runs_by_seed, dict) or not runs_by_seed:
+        raise TypeError(f"runs_by_seed must be a non-empty dict of seed -> runs, got {runs_by_seed!r}")
+    for runs in runs_by_seed.values():
+        _check_runs(runs)
+    max_steps = check_int("max_steps", max_steps, low=1)
+    first = runs_by_seed[min(runs_by_seed)]
     rows = []
-    for g in grids:
-        below, whole = ridge(g, upto=upto), ridge(g)
-        rows.append([g.label, " / ".join(f"{100 * a:.1f}" for a in whole["ridge"].values()),
-                     f"{100 * below['ridge_spread']:.1f} (B ≤ {upto}) / {100 * whole['ridge_spread']:.1f} (all)",
-                     f"{below['fixed_lr']:g}", f"{100 * below['fixed_spread']:.1f} (B ≤ {upto})"])
+    for b in sorted(steps):
+        each = " / ".join(str(r[b].steps) if r[b].steps is not None else f"> {max_steps}"
+                          for r in runs_by_seed.values())
+        mean = steps[b]
+        rows.append([b, f"{mean:.0f}" if mean is not None else "—", each,
+                     f"{mean * b:,.0f}" if mean is not None else "—", f"{first[b].seconds:.2f}"])
     return rows
 
 
-def lr3_verdict(g: Grid, upto: int, *, close: float = LR3_CLOSE) -> str:
-    """LR3 (re-tune the lr and B stops mattering): holds if the tuned accuracies up to ``upto``
-    and over all batch sizes are within ``close``; holds with a caveat if only up to ``upto``;
-    else does not hold. Returns the verdict with its reasons (no final full stop)."""
-    check_type("g", g, Grid, "a lecturelib.experiments.lr_scaling.Grid")
-    upto = check_int("upto", upto, low=1)
-    close = check_float("close", close, low=0.0, high=1.0)
-    below, whole = ridge(g, upto=upto), ridge(g)
-    if below["ridge_spread"] <= close:
-        tail = ("" if whole["ridge_spread"] <= close else
-                f"; over all batch sizes the tuned accuracies spread {100 * whole['ridge_spread']:.1f} points, "
-                f"because the fixed epoch budget starves the largest batches")
-        tag = "**holds**" if not tail else "**holds with a caveat**"
-        return (f"{tag}: up to B = {upto} the tuned accuracies are within {100 * below['ridge_spread']:.1f} points "
-                f"(at the best single lr {100 * below['fixed_spread']:.1f} points){tail}")
-    return (f"**does not hold** in this budget: even up to B = {upto} the tuned accuracies spread "
-            f"{100 * below['ridge_spread']:.1f} points (at the best single lr {100 * below['fixed_spread']:.1f})")
+def doubling_ratios(steps: dict) -> list[tuple[int, int, float]]:
+    """BS12: (B, next B, S(B) / S(next B)) for consecutive batch sizes that reached the target.
+    ``steps``: batch size -> steps (``mean_steps``) or the dict of ``steps_to_target``."""
+    b, st = _steps_arrays(steps)
+    return [(int(b1), int(b2), float(s1 / s2)) for b1, b2, s1, s2 in zip(b, b[1:], st, st[1:])]
 
 
-def target_rows(runs: dict, max_steps: int) -> list[list]:
-    """BS12 table rows per batch size: lr, steps to target ("> max_steps" if not reached),
-    samples to target and training seconds."""
-    _check_runs(runs)
-    max_steps = check_int("max_steps", max_steps, low=1)
-    return [[b, f"{r.lr:.3g}", r.steps if r.steps is not None else f"> {max_steps}",
-             f"{r.samples:,}" if r.steps is not None else "—", f"{r.seconds:.2f}"] for b, r in runs.items()]
+def doubling_label(ratio: float) -> str:
+    """How one doubling of the batch scaled the steps, by log2 of the steps ratio q: 2 is
+    perfect scaling (log2 q = 1), √2 the notes' guess (1/2), 1 no gain (0). "≈ perfect" when
+    log2 q >= 3/4 (q >= 1.68), "diminishing" when log2 q >= 1/4 (q >= 1.19), else "flat"."""
+    ratio = check_float("ratio", ratio, low=0.0, low_open=True)
+    e = math.log2(ratio)
+    return "≈ perfect" if e >= 0.75 else "diminishing" if e >= 0.25 else "flat"
 
 
-def doubling_ratios(runs: dict) -> list[tuple[int, int, float]]:
-    """BS12: (B, next B, S(B) / S(next B)) for consecutive batch sizes that reached the target."""
-    reached = _reached(runs)
-    sizes = sorted(reached)
-    return [(int(b1), int(b2), float(reached[b1].steps) / float(reached[b2].steps))
-            for b1, b2 in zip(sizes, sizes[1:])]
+def knee_ratio(crit: dict, b1: float, b2: float) -> float:
+    """The steps ratio S(b1) / S(b2) that the fit S_min (1 + B_crit / B) of ``crit`` predicts."""
+    check_type("crit", crit, dict, "the dict of critical_batch")
+    b1 = check_float("b1", b1, low=0.0, low_open=True)
+    b2 = check_float("b2", b2, low=0.0, low_open=True)
+    return (1 + crit["B_crit"] / b1) / (1 + crit["B_crit"] / b2)
 
 
-def doubling_rows(ratios) -> list[list]:
-    """Table rows of ``doubling_ratios``: "B → 2B", the ratio and its reading (≈ perfect at
-    1.6 or more, diminishing at 1.15 or more, else flat)."""
+def doubling_rows(ratios, crit: dict) -> list[list]:
+    """Table rows of ``doubling_ratios``: "B → 2B", the measured ratio, the ratio the fit
+    ``crit`` predicts, and ``doubling_label`` of the measured ratio."""
+    check_type("crit", crit, dict, "the dict of critical_batch")
     rows = []
     for i, item in enumerate(ratios):
         check_type(f"ratios[{i}]", item, tuple, "a tuple (B, next B, steps ratio)")
         b1, b2, q = item
-        rows.append([f"{b1} → {b2}", f"{q:.2f}", "≈ perfect (2)" if q >= 1.6 else "diminishing" if q >= 1.15 else "flat"])
+        rows.append([f"{b1} → {b2}", f"{q:.2f}", f"{knee_ratio(crit, b1, b2):.2f}", doubling_label(q)])
     return rows
-
-
-def mean_doubling_ratios(ratios, b_crit: float) -> tuple[float, float]:
-    """The mean steps ratio of the doublings up to ``b_crit`` (next B <= b_crit) and of those
-    from it on (B >= b_crit); NaN where there are none."""
-    ratios = list(ratios)
-    for i, item in enumerate(ratios):
-        check_type(f"ratios[{i}]", item, tuple, "a tuple (B, next B, steps ratio)")
-    b_crit = check_float("b_crit", b_crit, low=0.0)
-    small = [q for b1, b2, q in ratios if b2 <= b_crit]
-    large = [q for b1, b2, q in ratios if b1 >= b_crit]
-    return (np.mean(small) if small else float("nan")), (np.mean(large) if large else float("nan"))
 
 
 def fastest_run(runs: dict, *, by: str = "seconds") -> TargetRun:
     """The run that reached the target in the fewest ``by`` ("seconds", "samples" or "steps")."""
     check_choice("by", by, ("seconds", "samples", "steps"))
     return min(_reached(runs).values(), key=lambda r: getattr(r, by))
-
-
-def bs12_verdict(q_small: float, q_large: float) -> str:
-    """BS12 from the mean steps ratios below and above B_crit: holds if below it a doubling
-    divides the steps by more than 1.5 and nearer 2 than √2, and less so above it; holds with
-    a caveat if only the shape is right (more than 1.5 below, less above); else does not hold."""
-    q_small, q_large = _number_or_nan("q_small", q_small), _number_or_nan("q_large", q_large)
-    shape = q_small > 1.5 and (np.isnan(q_large) or q_large < q_small)
-    perfect = abs(q_small - 2) < abs(q_small - 2 ** 0.5)
-    return "**holds**" if shape and perfect else "**holds with a caveat**" if shape else "**does not hold**"
-
-
-def bs12_reading(runs: dict, crit: dict, noise: float, *, compare=(16, 32)) -> str:
-    """BS12: the verdict paragraph: steps ratios below and above B_crit (``crit`` from
-    ``critical_batch``), B_crit against the noise scale ``noise``, and the fewest-samples and
-    fastest batch sizes against the batch sizes in ``compare``."""
-    _check_runs(runs)
-    check_type("crit", crit, dict, "the dict of critical_batch")
-    noise = check_float("noise", noise, low=0.0, low_open=True)
-    for b in compare:
-        check_choice("compare", b, tuple(runs))
-    q_small, q_large = mean_doubling_ratios(doubling_ratios(runs), crit["B_crit"])
-    guess = "perfect scaling (2)" if abs(q_small - 2) < abs(q_small - 2 ** 0.5) else "the notes' √2"
-    fewest, fastest = fastest_run(runs, by="samples"), fastest_run(runs, by="seconds")
-    against = " and ".join(f"{runs[b].seconds:.2f} s at B = {b}" for b in compare)
-    return (f"Verdict: {bs12_verdict(q_small, q_large)}. Below B_crit ≈ {crit['B_crit']:.0f}, doubling the batch divides "
-            f"the steps by {q_small:.2f} on average, closer to {guess}; at and above it by {q_large:.2f}. "
-            f"The fitted B_crit is {crit['B_crit'] / noise:.2f}× the measured noise scale B_noise ≈ {noise:.0f}. "
-            f"On samples, the fewest were needed at B = {fewest.batch_size}; in training time on this machine "
-            f"B = {fastest.batch_size} was fastest ({fastest.seconds:.2f} s against {against}).")
 
 
 def noise_ball_rows(ball: dict) -> list[list]:
@@ -832,9 +910,16 @@ def noise_ball_rows(ball: dict) -> list[list]:
 
 
 def noise_ball_slope(ball: dict) -> float:
-    """The log-log slope of the distance to the optimum against the batch size."""
+    """The log-log slope of the distance to the optimum against the batch size (all points)."""
     b, dist = _ball_arrays(ball)
     return float(np.polyfit(np.log(b), np.log(dist), 1)[0])
+
+
+def noise_ball_slopes(ball: dict) -> list[tuple[int, int, float]]:
+    """The local log-log slopes (B, next B, slope) between consecutive batch sizes."""
+    b, dist = _ball_arrays(ball)
+    return [(int(b1), int(b2), float(np.log(d2 / d1) / np.log(b2 / b1)))
+            for b1, b2, d1, d2 in zip(b, b[1:], dist, dist[1:])]
 
 
 def noise_ball_shrinks(ball: dict) -> bool:
@@ -843,39 +928,62 @@ def noise_ball_shrinks(ball: dict) -> bool:
     return bool(np.all(np.diff(dist) < 0))
 
 
-def noise_ball_reading(ball: dict) -> str:
-    """One line: does the ball shrink with every batch size, and its slope against the -0.5
-    of the small-noise estimate (steeper below -0.65, close down to -0.35, else shallower)."""
-    slope = noise_ball_slope(ball)
-    steeper = "steeper than" if slope < -0.65 else "close to" if slope < -0.35 else "shallower than"
-    return (f"distance falls with every step up in batch size: {noise_ball_shrinks(ball)}; log-log slope {slope:.2f}, "
-            f"{steeper} the -0.5 of the small-noise estimate ‖θ − θ*‖² ∝ lr/B")
+def last_phase_distance(h: History) -> float:
+    """The mean distance to the optimum over the epochs of a schedule's last phase (one epoch's
+    snapshot is noisy; the phase's mean is what the two schedules are compared on)."""
+    check_type("h", h, History, "a lecturelib.train.History")
+    epochs = h.config.get("phases", [{"epochs": 1}])[-1]["epochs"]
+    return float(np.mean(h["dist"][-epochs:]))
 
 
 def schedule_rows(sched: dict) -> list[list]:
-    """BS13 table rows of ``schedules``: updates, final distance, objective gap, test accuracy."""
+    """BS13 table rows of ``schedules``: updates, mean distance over the last phase, test
+    accuracy."""
     _check_sched(sched)
-    return [[name, f"{h.steps[-1]:,}", f"{h.final('dist'):.4f}", f"{h.final('gap'):.2e}", pct(h.final('test_acc'))]
+    return [[name, f"{h.steps[-1]:,}", f"{last_phase_distance(h):.4f}", pct(h.final('test_acc'))]
             for name, h in sched.items()]
 
 
 def schedule_ratios(sched: dict) -> tuple[float, float]:
-    """Growing batch against decaying lr: (share of the updates, ratio of the final distances)."""
+    """Growing batch against decaying lr: (share of the updates, ratio of the mean distances
+    over the last phase)."""
     _check_sched(sched)
     d, g = sched["decaying lr"], sched["growing batch"]
-    return g.steps[-1] / d.steps[-1], g.final("dist") / d.final("dist")
+    return g.steps[-1] / d.steps[-1], last_phase_distance(g) / last_phase_distance(d)
 
 
-def bs13_verdict(shrinks: bool, ratio_dist: float) -> str:
-    """BS13: holds if the ball shrinks with the batch and the growing-batch run ends within 1.5x
-    the decaying run's distance, holds with a caveat within 3x, else does not hold."""
-    check_bool("shrinks", shrinks)
-    ratio_dist = check_float("ratio_dist", ratio_dist, low=0.0)
-    if shrinks and ratio_dist < 1.5:
-        return "**holds**"
-    if shrinks and ratio_dist < 3:
-        return "**holds with a caveat**"
-    return "**does not hold**"
+def preset_of(s: Scale) -> str:
+    """The name of the preset whose Scale ``s`` is ("ci", "quick", "full"; "custom" if none)."""
+    check_type("s", s, Scale, "a lecturelib.experiments.lr_scaling.Scale")
+    return next((name for name, v in SCALES.items() if v == s), "custom")
+
+
+def ridge_results(s: Scale | None = None, *, seed: int = 0) -> dict:
+    """Everything LR1, LR2, LR3 and BS12 are read from, for seed ``seed`` of the chapter.
+
+    The SGD grid with warm-up is averaged over ``grid_seeds(s, seed)``; Adam's grid is trained
+    with the first of them; steps to target are counted for every one of those seeds, each
+    batch size starting from the averaged grid's tuned lr, and averaged (``mean_steps``); the
+    noise scale is measured at the first seed's target weights. Cached, like its parts.
+    """
+    s = _scale(s)
+    seeds = grid_seeds(s, seed)
+    sgd = mean_grid(s, optimizer="sgd", warmup=True, seeds=seeds)
+    adam = grid(s, optimizer="adam", seed=seeds[0])
+    best = best_lrs(sgd)
+    runs = {x: steps_to_target(s, seed=x, best=best) for x in seeds}
+    steps = mean_steps(runs)
+    return {"scale": s, "seeds": seeds, "sgd": sgd, "adam": adam, "runs": runs, "steps": steps,
+            "crit": critical_batch(steps), "power": power_law(steps),
+            "noise": noise_scale(s, seed=seeds[0], best=best)}
+
+
+def convex_results(s: Scale | None = None, *, seed: int = 0) -> dict:
+    """Everything BS13 is read from: the optimum, the noise ball and the two schedules."""
+    s = _scale(s)
+    return {"scale": s, "optimum": convex_optimum(s), "ball": noise_ball(s, seed=seed),
+            "sched": schedules(s, seed=seed)}
+
 
 # --- helpers ------------------------------------------------------------------------------
 

@@ -249,3 +249,48 @@ def test_bad_shapes_and_lengths():
         conv.input_dependence(conv.causal_stack(2, 2, (1,)), 10, 10)
     with pytest.raises(ValueError, match="step must be <= 1"):
         conv.draw(5, 3, stride=2, step=2)
+
+
+# --- the chapter's measurements for the CV rules ------------------------------------------
+
+def test_chapter_measurements_agree_with_torch():
+    valid = cp.valid_sizes()
+    assert valid and all(r["torch"] == r["formula"] for r in valid)
+    same = cp.same_splits(seed=1)
+    assert [r["split"] for r in same["rows"][:4]] == [(0, 0), (0, 1), (1, 1), (1, 2)]
+    assert all(r["equals_torch"] for r in same["rows"]) and not same["rows"][3]["mirror_equals"]
+    assert same["strided"] == {12: 6, 13: 7} and "not supported" in same["torch_stride2"]
+    check = cp.formula_check(50, seed=3)
+    assert check["trials"] == 50 and check["mismatches"] == 0 and 0 < check["refused"] < 50
+    full = cp.full_round_trip(seed=2)
+    assert all(r["back"] == r["i"] and r["full"] == r["full_torch"] and r["max_diff"] < 1e-4 for r in full)
+    border = cp.border_values()
+    assert border["inside"] == 0.0 and border["border"] > 0.1 and border["corner"]["zeros"] == 0.0
+    assert cp.future_steps(2, 8, "same") == 4 and cp.future_steps(2, 8, "causal") == 0
+    assert cp.future_steps(3, 1, "same") == 1 and cp.future_steps(4, 1, "same") == 2
+
+
+def test_transposed_conv_returns_each_input_size_with_output_padding():
+    for i in range(9, 13):
+        y = F.conv1d(torch.randn(1, 1, i), torch.randn(1, 1, 3), stride=3)
+        extra = (i - 3) % 3
+        back = F.conv_transpose1d(y, torch.randn(1, 1, 3), stride=3, output_padding=extra)
+        assert back.shape[-1] == i == conv.transposed_output_size(y.shape[-1], 3, stride=3, output_padding=extra)
+
+
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda: cp.valid_sizes(0), ValueError, r"input_size must be >= 1"),
+    (lambda: cp.valid_sizes(28, kernels=(0,)), ValueError, r"kernel must be >= 1"),
+    (lambda: cp.same_splits(1), ValueError, r"input_size must be >= 2"),
+    (lambda: cp.same_splits(12, dilation=0), ValueError, r"dilation must be >= 1"),
+    (lambda: cp.formula_check(0), ValueError, r"trials must be >= 1"),
+    (lambda: cp.formula_check(5, seed=-1), ValueError, r"seed must be >= 0"),
+    (lambda: cp.full_round_trip(((10, 0, 1),)), ValueError, r"kernel must be >= 1"),
+    (lambda: cp.border_values(width=20), ValueError, r"width must be <= 11"),
+    (lambda: cp.border_values(size=1), ValueError, r"size must be >= 2"),
+    (lambda: cp.future_steps(2, 1, "valid"), ValueError, r"padding must be one of 'same', 'causal'"),
+    (lambda: cp.future_steps(2, 1, "same", length=10, t=10), ValueError, r"t must be <= 9"),
+])
+def test_chapter_measurements_reject_bad_input(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()

@@ -143,7 +143,7 @@ def test_final_bars_print_the_divergence_not_a_number(small):
 def test_lr_grid_marks_diverged_cells():
     from lecturelib.experiments import lr_scaling as L
     acc = np.array([[0.5, 0.8, 0.1], [0.4, 0.7, 0.1]])
-    g = L.Grid("sgd", False, (16, 32), (0.1, 0.2, 0.4), acc, np.ones_like(acc), np.array([[0, 0, 7], [0, 0, 3]]))
+    g = L.Grid("sgd", False, (16, 32), (0.1, 0.2, 0.4), acc, np.ones_like(acc), diverged=np.array([[0, 0, 7], [0, 0, 3]]))
     ax = plots.lr_grid(g)
     texts = [t.get_text() for t in ax.texts]
     assert texts == ["50.0", "80.0", "× 7", "40.0", "70.0", "× 3"]
@@ -183,7 +183,7 @@ def test_the_explorer_status_says_diverged(monkeypatch, small):
 def test_the_lr_explorer_marks_diverged_cells_like_the_heat_map():
     from lecturelib.experiments import lr_scaling as L
     acc = np.array([[0.5, 0.8, 0.1], [0.4, 0.7, 0.1]])
-    g = L.Grid("sgd", False, (16, 32), (0.1, 0.2, 0.4), acc, np.ones_like(acc), np.array([[0, 0, 7], [0, 0, 3]]))
+    g = L.Grid("sgd", False, (16, 32), (0.1, 0.2, 0.4), acc, np.ones_like(acc), diverged=np.array([[0, 0, 7], [0, 0, 3]]))
     ex = widgets.lr_scaling_explorer(g, batch_size=32)
     fig = ex.figure(32)
     ax = fig.axes[0]

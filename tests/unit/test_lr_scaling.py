@@ -164,76 +164,93 @@ def small_sched():
             "growing batch": h([0, 100, 150], [1.0, 0.2, 0.12], 0.89)}
 
 
-def test_lr1_reading_rows_and_verdict_on_a_linear_ridge():
+def steps_of(runs):
+    return {b: r.steps for b, r in runs.items()}
+
+
+def test_best_lr_rows_and_headers():
     g = small_grid()
     best = {16: 0.1, 32: 0.2, 64: 0.4}
     assert L.exponent_up_to_peak(best) == (pytest.approx(1.0), 64)
     k, peak = L.exponent_up_to_peak({16: 0.4, 32: 0.2})
     assert np.isnan(k) and peak == 16
-    rows = L.best_lr_rows(g, best)
-    assert rows[0] == [16, "0.1", "0.1", "1.00", "92.00 %"] and rows[2][1] == "0.4 (grid edge)"
-    assert len(L.best_lr_rows(g, best, sqrt_rule=True)[2]) == len(L.LR2_HEADERS)
-    assert L.best_lr_rows(g, best, sqrt_rule=True)[2][2] == "0.2"       # 0.1 * sqrt(4)
-    assert L.lr1_reading("SGD", best).startswith("**SGD**: best lr ∝ B^k with k = 1.00 from B = 16 up to B = 64")
-    assert L.lr1_verdict(best).startswith("**holds**: the best lr rises from 0.1 at B = 16 to 0.4 at B = 64")
-    assert L.lr1_verdict({16: 0.1, 32: 0.2, 64: 0.15}).startswith("**holds with a caveat**")
-    assert L.lr1_verdict({16: 0.4, 32: 0.2}).startswith("**does not hold**")
-    assert L.warmup_effect({16: 0.1, 32: 0.2}, {16: 0.1, 32: 0.4}) == \
-        "warm-up: highest best lr 0.4 against 0.2 without; k up to the peak 2.00 against 1.00"
+    s = L.scale("ci")
+    assert L.best_lr_headers(g) == ["B", "steps", "best lr", "linear from 16", "√ from 16", "best acc."]
+    rows = L.best_lr_rows(g, best, s)
+    assert rows[0] == [16, 3 * 250, "0.1", "0.1", "0.1", "92.00 %"] and rows[2][2] == "0.4 (edge)"
+    assert rows[2][3] == "0.4" and rows[2][4] == "0.2"
+    assert L.steps_per_run(s, 1024) == 3 * 4
 
 
-def test_lr2_verdict_follows_the_exponent():
-    assert L.closer_rule(0.45) == "square-root" and L.closer_rule(0.9) == "linear"
-    assert L.closer_rule(float("nan")) == "linear"
-    assert L.lr2_verdict({16: 0.1, 64: 0.2}) == "**holds**"                 # k = 0.5
-    assert L.lr2_verdict({16: 0.1, 64: 0.1 * 4 ** 0.7}) == "**holds with a caveat**"
-    assert L.lr2_verdict({16: 0.1, 64: 0.4}) == "**does not hold**"         # k = 1
-    text = L.lr2_reading({16: 0.1, 64: 0.2}, {16: 0.1, 64: 0.4})
-    assert "k = 0.50 up to B = 64" in text and "SGD's ridge is steeper" in text and text.endswith("Verdict: **holds**.")
+def test_mean_grid_tuned_accuracy_and_flatness():
+    g1, g2 = small_grid(), small_grid()
+    g2.acc = g2.acc - 0.02
+    stack = np.stack([g1.acc, g2.acc, g1.acc])
+    g = L.Grid("sgd", True, g1.batch_sizes, g1.lrs, stack.mean(0), g1.seconds, (0, 1, 2), stack.std(0), stack)
+    assert g.label == "SGD with warm-up"
+    assert L.tuned_accuracy(g) == {16: pytest.approx(0.92), 32: pytest.approx(0.93), 64: pytest.approx(0.94)}
+    assert L.tuned_accuracy(g1) == {16: 0.92, 32: 0.93, 64: 0.94}
+    assert L.neighbour_loss(g1) == pytest.approx(np.mean([0.02, 0.03, 0.04]))
+    assert L.grid_seeds(L.scale("ci"), 2) == (6, 7, 8) and L.grid_seeds(L.scale("quick"), 2) == (2,)
 
 
-def test_lr3_rows_and_verdict():
-    g = small_grid()
-    assert L.ridge_upto((16, 32, 64), 40.0) == 32 and L.ridge_upto((16, 32, 64), 5.0) == 32
-    assert L.ridge_headers((16, 32, 64), 32)[1] == "tuned accuracy per B (16 / 32 / 64)"
-    (row,) = L.ridge_rows([g], 32)
-    assert row == ["SGD", "92.0 / 93.0 / 94.0", "1.0 (B ≤ 32) / 2.0 (all)", "0.1", "2.0 (B ≤ 32)"]
-    assert L.lr3_verdict(g, 32).startswith("**holds**: up to B = 32 the tuned accuracies are within 1.0 points")
-    assert L.lr3_verdict(g, 32, close=0.015).startswith("**holds with a caveat**")
-    assert L.lr3_verdict(g, 32, close=0.005).startswith("**does not hold** in this budget")
+def test_alpha_interval_brackets_the_exponent_and_narrows_with_less_noise():
+    lrs = tuple(0.0125 * 2 ** j for j in range(8))
+    x = np.log2(lrs)
+    sizes = (16, 64, 256)
+    acc = np.array([0.95 - 0.01 * (x - np.log2(0.05 * (b / 16) ** 0.5)) ** 2 for b in sizes])
+    g = L.Grid("adam", False, sizes, lrs, acc, np.ones_like(acc))
+    alpha, lo, hi = L.alpha_interval(g, 0.002, sizes)
+    assert alpha == pytest.approx(0.5, abs=0.05) and lo < 0.5 < hi and hi - lo < 0.5
+    a2, lo2, hi2 = L.alpha_interval(g, 0.0005, sizes)
+    assert hi2 - lo2 < hi - lo and L.alpha_interval(g, 0.002, sizes) == (alpha, lo, hi)
 
 
-def test_bs12_ratios_rows_and_verdict():
+def test_critical_batch_and_power_law_recover_known_curves():
+    runs = {b: L.TargetRun(b, 0.1, round(20 * (1 + 128 / b)), 0.0) for b in (16, 32, 64, 128, 256, 512)}
+    fit = L.critical_batch(runs)
+    assert fit["S_min"] == pytest.approx(20, rel=0.05) and fit["B_crit"] == pytest.approx(128, rel=0.05)
+    assert fit["perfect_up_to"] in (64, 128) and fit["rms"] < 0.01
+    power = L.power_law({b: 100 * b ** -0.5 for b in (16, 64, 256)})
+    assert power["a"] == pytest.approx(0.5) and power["c"] == pytest.approx(100) and power["rms"] < 1e-9
+    assert L.power_law(steps_of(runs))["rms"] > 10 * fit["rms"]
+
+
+def test_bs12_tables():
     runs = small_runs()
-    assert L.target_rows(runs, 500)[-1] == [512, "3.2", "> 500", "—", "nan"]
-    ratios = L.doubling_ratios(runs)
+    steps = L.mean_steps({0: runs, 1: runs})
+    assert steps == {16: pytest.approx(400), 32: pytest.approx(200), 64: pytest.approx(100),
+                     128: pytest.approx(90), 256: pytest.approx(85), 512: None}
+    rows = L.target_rows({0: runs, 1: runs}, steps, 500)
+    assert rows[0] == [16, "400", "400 / 400", "6,400", "0.16"] and rows[-1] == [512, "—", "> 500 / > 500", "—", "nan"]
+    ratios = L.doubling_ratios(steps)
     assert [(b1, b2) for b1, b2, _ in ratios] == [(16, 32), (32, 64), (64, 128), (128, 256)]
-    assert [r[2] for r in L.doubling_rows(ratios)] == ["≈ perfect (2)", "≈ perfect (2)", "flat", "flat"]
-    q_small, q_large = L.mean_doubling_ratios(ratios, 64)
-    assert q_small == pytest.approx(2.0) and q_large == pytest.approx((100 / 90 + 90 / 85) / 2)
-    assert np.isnan(L.mean_doubling_ratios(ratios, 8)[0])
+    crit = {"B_crit": 64.0}
+    assert L.knee_ratio(crit, 64, 128) == pytest.approx(2 / 1.5)
+    labels = [r[3] for r in L.doubling_rows(ratios, crit)]
+    assert labels == ["≈ perfect", "≈ perfect", "flat", "flat"]
+    assert [L.doubling_label(q) for q in (1.60, 1.7, 1.2, 1.1)] == ["diminishing", "≈ perfect", "diminishing", "flat"]
     assert L.fastest_run(runs).batch_size == 16 and L.fastest_run(runs, by="samples").batch_size == 16
     assert L.fastest_run(runs, by="steps").batch_size == 256
-    assert L.bs12_verdict(2.0, 1.1) == "**holds**" and L.bs12_verdict(1.55, 1.1) == "**holds with a caveat**"
-    assert L.bs12_verdict(float("nan"), 1.1) == "**does not hold**" and L.bs12_verdict(2.0, float("nan")) == "**holds**"
-    text = L.bs12_reading(runs, {"B_crit": 64.0}, 128.0)
-    assert text.startswith("Verdict: **holds**. Below B_crit ≈ 64") and "0.50× the measured noise scale" in text
-    assert text.endswith("(0.16 s against 0.16 s at B = 16 and 0.32 s at B = 32).")
 
 
-def test_bs13_ball_and_schedule_summaries():
+def test_bs13_ball_and_schedule_tables():
     ball = {4: {"dist": 4.0, "gap": 1e-2, "steps": 1000}, 16: {"dist": 2.0, "gap": 1e-3, "steps": 1000},
-            64: {"dist": 1.0, "gap": 1e-4, "steps": 1024}}
-    assert L.noise_ball_rows(ball)[2] == [64, "1,024", "1.0000", "1.00e-04"]
-    assert L.noise_ball_slope(ball) == pytest.approx(-0.5) and L.noise_ball_shrinks(ball)
+            64: {"dist": 0.5, "gap": 1e-4, "steps": 1024}}
+    assert L.noise_ball_rows(ball)[2] == [64, "1,024", "0.5000", "1.00e-04"]
+    assert L.noise_ball_slopes(ball) == [(4, 16, pytest.approx(-0.5)), (16, 64, pytest.approx(-1.0))]
+    assert L.noise_ball_slope(ball) < -0.5 and L.noise_ball_shrinks(ball)
     assert not L.noise_ball_shrinks({**ball, 256: {"dist": 1.5, "gap": 0.0, "steps": 1}})
-    assert L.noise_ball_reading(ball) == ("distance falls with every step up in batch size: True; log-log slope -0.50, "
-                                          "close to the -0.5 of the small-noise estimate ‖θ − θ*‖² ∝ lr/B")
     sched = small_sched()
-    assert L.schedule_rows(sched)[1] == ["growing batch", "150", "0.1200", "1.44e-02", "89.00 %"]
+    assert L.schedule_rows(sched)[1] == ["growing batch", "150", "0.1200", "89.00 %"]
     assert L.schedule_ratios(sched) == (pytest.approx(0.75), pytest.approx(1.2))
-    assert L.bs13_verdict(True, 1.2) == "**holds**" and L.bs13_verdict(True, 2.0) == "**holds with a caveat**"
-    assert L.bs13_verdict(False, 1.0) == "**does not hold**" and L.bs13_verdict(True, 3.0) == "**does not hold**"
+
+
+def test_convex_batch_sizes_divide_the_training_set():
+    for name in ("ci", "quick", "full"):
+        s = L.scale(name)
+        for b in (*s.convex_batch_sizes, 16 * 2 ** 3):
+            assert s.convex_train % b == 0, (name, b)
 
 
 def test_new_lr_scaling_figures_draw_on_the_given_axes():
@@ -243,6 +260,9 @@ def test_new_lr_scaling_figures_draw_on_the_given_axes():
     runs = small_runs()
     assert plots.steps_to_target(runs, {"S_min": 50.0, "B_crit": 64.0}, 128.0, target=0.85, ax=a) is a
     assert len(a.lines) == 5 and a.get_ylabel() == "steps to 85.00 % test accuracy"
+    plots.steps_to_target(steps_of(runs), {"S_min": 50.0, "B_crit": 64.0}, 128.0, target=0.85,
+                          power={"a": 0.5, "c": 100.0}, ax=a)
+    assert len(a.lines) == 11
     assert plots.seconds_to_target(runs, ax=b, title="t") is b and len(b.lines[0].get_xdata()) == 5
     ball = {4: {"dist": 4.0}, 16: {"dist": 2.0}}
     assert plots.noise_ball(ball, lr=0.5, ax=c) is c and c.get_title() == "Noise ball at lr 0.5"
@@ -255,45 +275,53 @@ def test_new_lr_scaling_figures_draw_on_the_given_axes():
     (lambda: L.exponent_up_to_peak({}), TypeError, r"best must be a non-empty dict"),
     (lambda: L.best_lr_rows({16: 0.1}, {16: 0.1}), TypeError, r"g must be a lecturelib.experiments.lr_scaling.Grid"),
     (lambda: L.best_lr_rows(small_grid(), {16: 0.1}), ValueError, r"batch_sizes must be one of 16; got 32"),
-    (lambda: L.best_lr_rows(small_grid(), {16: 0.1, 32: 0.2, 64: 0.4}, sqrt_rule=1), TypeError,
-     r"sqrt_rule must be True or False"),
-    (lambda: L.lr1_reading(3, {16: 0.1, 32: 0.2}), TypeError, r"label must be a str, got int"),
-    (lambda: L.lr1_verdict({16: 0.1}), ValueError, r"best must hold at least 2 batch sizes, got \[16\]"),
-    (lambda: L.warmup_effect({16: 0.1}, []), TypeError, r"best must be a non-empty dict"),
-    (lambda: L.closer_rule("0.5"), TypeError, r"k must be a number \(NaN allowed\), got '0.5'"),
-    (lambda: L.lr2_verdict(None), TypeError, r"best must be a non-empty dict"),
-    (lambda: L.lr2_reading({16: 0.1, 64: 0.2}, {}), TypeError, r"best must be a non-empty dict"),
+    (lambda: L.best_lr_headers(None), TypeError, r"g must be a lecturelib.experiments.lr_scaling.Grid"),
+    (lambda: L.steps_per_run(L.scale("ci"), 0), ValueError, r"batch_size must be >= 1, got 0"),
+    (lambda: L.grid_seeds(L.scale("ci"), -1), ValueError, r"seed must be >= 0, got -1"),
+    (lambda: L.mean_grid(L.scale("ci"), seeds=()), ValueError, r"seeds must hold at least one seed"),
+    (lambda: L.mean_grid(L.scale("ci"), seeds=(-1,)), ValueError, r"seeds\[0\] must be >= 0"),
+    (lambda: L.tuned_accuracy({}), TypeError, r"g must be a lecturelib.experiments.lr_scaling.Grid"),
+    (lambda: L.neighbour_loss([]), TypeError, r"g must be a lecturelib.experiments.lr_scaling.Grid"),
+    (lambda: L.alpha_interval(small_grid(), -1.0, (16, 32)), ValueError, r"noise must be >= 0.0"),
+    (lambda: L.alpha_interval(small_grid(), 0.01, (16,)), ValueError, r"at least 2 batch sizes"),
+    (lambda: L.alpha_interval(small_grid(), 0.01, (16, 48)), ValueError, r"batch_sizes must be one of 16, 32, 64; got 48"),
+    (lambda: L.alpha_interval(small_grid(), 0.01, (16, 32), level=1.0), ValueError, r"level must be < 1.0"),
+    (lambda: L.alpha_interval(small_grid(), 0.01, (16, 32), draws=2), ValueError, r"draws must be >= 10"),
     (lambda: L.ridge_upto((16,), 100.0), ValueError, r"batch_sizes must hold at least 2 batch sizes, got \[16\]"),
     (lambda: L.ridge_upto((16, 32), -1.0), ValueError, r"b_crit must be >= 0.0, got -1.0"),
-    (lambda: L.ridge_headers((16, 32), 0), ValueError, r"upto must be >= 1, got 0"),
-    (lambda: L.ridge_rows([{16: 0.1}], 32), TypeError, r"grids\[0\] must be a lecturelib.experiments.lr_scaling.Grid"),
-    (lambda: L.lr3_verdict(small_grid(), 32, close=2.0), ValueError, r"close must be <= 1.0, got 2.0"),
-    (lambda: L.target_rows(small_runs(), 0), ValueError, r"max_steps must be >= 1, got 0"),
-    (lambda: L.target_rows({16: 400}, 500), TypeError, r"runs\[16\] must be a lecturelib.experiments.lr_scaling.TargetRun"),
-    (lambda: L.doubling_ratios({16: L.TargetRun(16, 0.1, None, 0.0)}), ValueError, r"at least one run that reached"),
-    (lambda: L.doubling_rows([[16, 32, 2.0]]), TypeError, r"ratios\[0\] must be a tuple \(B, next B, steps ratio\)"),
-    (lambda: L.mean_doubling_ratios([(16, 32, 2.0)], "64"), TypeError, r"b_crit must be a number, got '64'"),
+    (lambda: L.ridge_rows(small_grid(), 0), ValueError, r"upto must be >= 1, got 0"),
+    (lambda: L.ridge_rows({16: 0.1}, 32), TypeError, r"g must be a lecturelib.experiments.lr_scaling.Grid"),
+    (lambda: L.target_rows({}, {16: 1}, 500), TypeError, r"runs_by_seed must be a non-empty dict"),
+    (lambda: L.target_rows({0: small_runs()}, {16: 400}, 0), ValueError, r"max_steps must be >= 1, got 0"),
+    (lambda: L.target_rows({0: {16: 400}}, {16: 400}, 5), TypeError, r"runs\[16\] must be a lecturelib.experiments.lr_scaling.TargetRun"),
+    (lambda: L.mean_steps([]), TypeError, r"runs_by_seed must be a non-empty dict"),
+    (lambda: L.critical_batch({16: None, 32: 10}), ValueError, r"at least 2 batch sizes that reached"),
+    (lambda: L.critical_batch([]), TypeError, r"steps must be a non-empty dict"),
+    (lambda: L.power_law({16: -1, 32: 2}), ValueError, r"steps\[16\] must be > 0.0"),
+    (lambda: L.doubling_ratios({16: L.TargetRun(16, 0.1, None, 0.0)}), ValueError, r"at least 2 batch sizes"),
+    (lambda: L.doubling_rows([[16, 32, 2.0]], {"B_crit": 1.0}), TypeError, r"ratios\[0\] must be a tuple \(B, next B, steps ratio\)"),
+    (lambda: L.doubling_rows([], None), TypeError, r"crit must be the dict of critical_batch"),
+    (lambda: L.doubling_label(0.0), ValueError, r"ratio must be > 0.0"),
+    (lambda: L.knee_ratio({"B_crit": 1.0}, 0, 2), ValueError, r"b1 must be > 0.0"),
     (lambda: L.fastest_run(small_runs(), by="time"), ValueError, r"by must be one of 'seconds', 'samples', 'steps'; got 'time'"),
-    (lambda: L.bs12_verdict(None, 1.0), TypeError, r"q_small must be a number \(NaN allowed\), got None"),
-    (lambda: L.bs12_reading(small_runs(), {"B_crit": 64.0}, 0.0), ValueError, r"noise must be > 0.0, got 0.0"),
-    (lambda: L.bs12_reading(small_runs(), {"B_crit": 64.0}, 1.0, compare=(16, 24)), ValueError,
-     r"compare must be one of 16, 32, 64, 128, 256, 512; got 24"),
     (lambda: L.noise_ball_rows([]), TypeError, r"ball must be a non-empty dict"),
     (lambda: L.noise_ball_slope({16: {"dist": 1.0}}), ValueError, r"ball must hold at least 2 batch sizes, got \[16\]"),
+    (lambda: L.noise_ball_slopes({16: {"dist": 1.0}}), ValueError, r"ball must hold at least 2 batch sizes"),
     (lambda: L.noise_ball_shrinks({16: 1.0, 32: 0.5}), TypeError, r"ball\[16\] must be a dict with 'dist'"),
-    (lambda: L.noise_ball_reading({}), TypeError, r"ball must be a non-empty dict"),
+    (lambda: L.noise_ball(L.scale("ci"), every_step=1), TypeError, r"every_step must be True or False"),
     (lambda: L.schedule_rows({"decaying lr": None}), ValueError, r"sched key must be one of 'decaying lr'; got 'growing batch'"),
     (lambda: L.schedule_ratios([]), TypeError, r"sched must be the dict of schedules, got list"),
-    (lambda: L.bs13_verdict(1, 1.0), TypeError, r"shrinks must be True or False, got 1"),
-    (lambda: L.bs13_verdict(True, -1.0), ValueError, r"ratio_dist must be >= 0.0, got -1.0"),
+    (lambda: L.steps_to_target(L.scale("ci"), best={}), TypeError, r"best must be a non-empty dict"),
 ])
-def test_new_table_and_verdict_functions_reject_bad_input(call, exc, match):
+def test_new_table_functions_reject_bad_input(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
 
 
 @pytest.mark.parametrize("call, exc, match", [
-    (lambda p: p.steps_to_target({}, {"S_min": 1.0, "B_crit": 2.0}, 1.0, target=0.8), TypeError, r"runs must be a non-empty dict"),
+    (lambda p: p.steps_to_target({}, {"S_min": 1.0, "B_crit": 2.0}, 1.0, target=0.8), TypeError, r"steps must be a non-empty dict"),
+    (lambda p: p.steps_to_target({16: None}, {"S_min": 1.0, "B_crit": 2.0}, 1.0, target=0.8), ValueError, r"at least one batch size that reached"),
+    (lambda p: p.steps_to_target({16: 5, 32: 3}, {"S_min": 1.0, "B_crit": 2.0}, 1.0, target=0.8, power=[]), TypeError, r"power must be the dict of lr_scaling.power_law"),
     (lambda p: p.steps_to_target(small_runs(), {"S_min": 1.0, "B_crit": 2.0}, 1.0, target=85), ValueError,
      r"target must be <= 1.0, got 85.0"),
     (lambda p: p.seconds_to_target({16: L.TargetRun(16, 0.1, None, 0.0)}), ValueError, r"at least one run that reached"),
