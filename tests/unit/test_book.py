@@ -122,3 +122,16 @@ def test_the_book_title_names_the_whole_course():
                 break
     assert chapters and all(c.lower() not in title.lower() for c in chapters), (title, chapters)
     assert (ROOT / "README.md").read_text().splitlines()[0] == f"# {title}"
+
+
+def test_bibliography_parses_and_every_cited_key_exists():
+    """A torn entry in references.bib stops the whole build: catch it in a second, not after the notebooks run."""
+    from pybtex.database import parse_file
+
+    keys = set(parse_file(str(ROOT / "book" / "references.bib")).entries)
+    cited = set()
+    for path in [*NOTEBOOKS, *sorted((ROOT / "book").glob("*.md"))]:
+        text = path.read_text()
+        for group in re.findall(r"\{cite(?::[a-z]+)?\}`([^`]+)`", text):
+            cited.update(k.strip() for k in group.split(","))
+    assert not cited - keys, f"cited but not in references.bib: {sorted(cited - keys)}"
