@@ -428,7 +428,10 @@ OVERFLOW_JS = """
   const colBox = col.getBoundingClientRect();
   // which: 'code' looks only inside code cells (.cell_input), 'rest' everywhere else, 'all' at both.
   const inCode = el => el.closest('.cell_input') !== null;
-  const skip = el => el.closest('mjx-assistive-mml, .visually-hidden, .sr-only, .screen-reader-text') !== null
+  // A stretchy brace (\\overbrace, \\underbrace) is drawn by clipping a long repeated glyph (mjx-ext):
+  // clipped on purpose, never wider than its formula on screen.
+  const skip = el => el.closest('mjx-assistive-mml, mjx-stretchy-h, mjx-stretchy-v, .visually-hidden, .sr-only, '
+      + '.screen-reader-text') !== null
       || (which === 'code' && !inCode(el)) || (which === 'rest' && inCode(el));
   const shown = el => el.checkVisibility() && el.getBoundingClientRect().width > 0;
   const where = el => {

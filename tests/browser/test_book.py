@@ -211,7 +211,7 @@ def test_static_sliders_move(visits, page_name):
 # what the check flagged on main is in their failure messages). Expected to fail until then; strict,
 # so a page that has been fixed fails here until it is taken out of this set (as test_prose's PENDING).
 WIDE_PENDING = {f"book/{name}.html" for name in (
-    "batch_size", "batch_dynamics", "lr_scaling", "conv_padding", "batchnorm", "autoencoders", "vae", "tuning")}
+    )}
 
 
 @pytest.mark.parametrize("page_name", [

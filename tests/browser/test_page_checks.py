@@ -125,26 +125,27 @@ def test_text_that_only_mentions_percentages_is_not_a_bar():
     assert helpers.progress_lines(outputs) == []
 
 
-def test_88_characters_of_code_fit_the_books_column_at_the_check_width(browser):
-    """The course's limit (code lines of at most 88 characters) fits at CODE_WIDTH; 90 do not.
+def test_long_code_lines_wrap_inside_the_books_column(browser):
+    """With the book's stylesheet (book/_static/course.css), a code line of any length wraps inside the
+    column instead of scrolling it: 88 characters fit on one line at the code check's width, 200 wrap.
 
     Uses the book's own stylesheet when a built book is at hand (skips otherwise)."""
     if helpers.book_missing_message():
         pytest.skip(helpers.book_missing_message())
     page_file = next((helpers.BOOK_HTML / "book").glob("*.html"), None)
-    html = page_file.read_text()
+    assert "course.css" in page_file.read_text()
     ctx = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=helpers.BOOK_HTML.as_uri() + "/")
     pg = ctx.new_page()
     pg.goto(page_file.as_uri())
-    assert "pre" in html
-    lengths = {}
-    for n in (88, 90):
-        pg.evaluate("""(n) => { document.querySelectorAll('article.bd-article section').forEach(s => s.remove());
+    heights, problems = {}, {}
+    for n in (10, 200):
+        heights[n] = pg.evaluate("""(n) => { document.querySelectorAll('article.bd-article section').forEach(s => s.remove());
             const art = document.querySelector('article.bd-article');
             art.insertAdjacentHTML('beforeend', '<section id="probe"><div class="cell docutils container">'
               + '<div class="cell_input docutils container"><div class="highlight-ipython3 notranslate">'
-              + '<div class="highlight"><pre>' + 'x'.repeat(n) + '</pre></div></div></div></div></section>'); }""", n)
-        lengths[n] = helpers.overflow_problems(pg)
+              + '<div class="highlight"><pre>' + 'x'.repeat(n) + '</pre></div></div></div></div></section>');
+            return document.querySelector('#probe pre').getBoundingClientRect().height; }""", n)
+        problems[n] = helpers.overflow_problems(pg)
     ctx.close()
-    assert lengths[88] == [], lengths[88]
-    assert lengths[90] and lengths[90][0].startswith("scrolls at 1440 px: code cell pre"), lengths[90]
+    assert problems == {10: [], 200: []}, problems
+    assert heights[200] > 1.5 * heights[10]          # it wrapped onto more lines
