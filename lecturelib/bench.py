@@ -176,6 +176,32 @@ def gradient_protocol(trials: int = 3) -> None:
           f"({s.trials} trials x B = {', '.join(map(str, s.batch_sizes))}; training the two points not included)")
 
 
+def new_probes() -> dict[str, float]:
+    """Seconds of the sharpness and gradient-agreement probes at each preset's sizes, on the
+    study MLP of that preset at its initial weights (the cost does not depend on the weights)."""
+    from .experiments import batch_dynamics as bd
+    from .experiments import sharpness as sh
+    from .sharpness import perturbation_sharpness, top_hessian_eigenvalue
+
+    out = {}
+    for p in ("ci", "quick", "full"):
+        s, net, g = sh.scale(p), bs.scale(p), bd.scale(p)
+        model = bs.build_model(net)
+        probe = data.mnist(train_limit=s.probe_samples, test_limit=1)
+        start = time.perf_counter()
+        top_hessian_eigenvalue(model, probe.x_train, probe.y_train, iters=s.power_iters, tol=0.0)
+        out[f"λ_max, {s.power_iters} Hessian-vector products on {s.probe_samples:,} images, {p}"] = (
+            time.perf_counter() - start)
+        start = time.perf_counter()
+        perturbation_sharpness(model, probe.x_train, probe.y_train, radius=1.0, samples=s.perturbations)
+        out[f"loss rise, {2 * s.perturbations} perturbed evaluations, {p}"] = time.perf_counter() - start
+        if p != "full":       # the agreement probe runs at ci and quick only in the chapter's budget
+            start = time.perf_counter()
+            bd.competition(model, g)
+            out[f"gradient agreement (BS17), {p}"] = time.perf_counter() - start
+    return out
+
+
 def chapter_times(preset: str) -> tuple[float, int]:
     """Wall time of every run in the batch-size chapter at ``preset``, and its epoch count."""
     s = bs.scale(preset)
@@ -224,6 +250,9 @@ def main(argv=None) -> None:
         compare_loops(args.samples, hidden)
     gradient_sampling()
     gradient_protocol(args.protocol_trials)
+    print("\nSharpness (BS15, BS16) and gradient agreement (BS17) probes, at each preset's sizes:")
+    for name, seconds in new_probes().items():
+        print(f"  {name:70s} {seconds:7.2f} s")
 
     if args.skip_chapter:
         return
