@@ -176,7 +176,11 @@ def displayed(book_html):
             try:
                 cache[page_name] = executed.expected(book_html, page_name, set(CHAPTERS), priority)
             except executed.MissingExecutedCopy as missing:
-                pytest.fail(str(missing), pytrace=False)
+                message = str(missing)
+            else:
+                message = None
+            if message:  # outside the except block, so the failure is this one line, not a chained traceback
+                pytest.fail(message, pytrace=False)
         return cache[page_name]
 
     return get
