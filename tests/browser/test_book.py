@@ -7,6 +7,11 @@ other request off this machine is refused and recorded.
 
 Each page is opened once; the tests below read what that visit recorded, one
 test per page and check, so a failure names both.
+
+What a page must show of its widgets comes from the build's executed copy of its
+notebook (tests/browser/executed.py): as many widget views and static sliders as
+the outputs the book shows hold, and at least one of them on every chapter that
+has a widget. A wait for widgets that times out fails test_widgets_render.
 """
 from __future__ import annotations
 
