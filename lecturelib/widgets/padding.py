@@ -50,7 +50,7 @@ class PaddingVisualizer(_Panel):
             self.status,
             self.output,
         ])
-        self.redraw()
+        self.redraw(reset_step=True)  # also gives the step slider its range: one position per output
 
     def config(self) -> dict:
         """The current sliders as arguments of ``conv.output_size`` / ``conv.draw``."""

@@ -43,7 +43,7 @@ def _subclasses(cls):
 def test_every_panel_class_and_builder_is_registered():
     classes = {c.__name__ for c in _subclasses(widgets._Panel)
                if not c.__name__.startswith("_") and c.__module__.startswith("lecturelib.widgets")}
-    assert set(registry.names()) == classes
+    assert set(registry.names()) == classes, f"panel classes not registered: {sorted(classes - set(registry.names()))}"
     builders = {n for n in widgets.__all__ if n[0].islower() and callable(getattr(widgets, n)) and n != "registry"}
     assert {e.builder.__name__ for e in registry.PANELS.values()} == builders
     for e in registry.PANELS.values():
@@ -51,11 +51,12 @@ def test_every_panel_class_and_builder_is_registered():
 
 
 def test_examples_build_their_panel_without_touching_the_global_random_state():
-    torch_state, np_state = torch.get_rng_state(), np.random.get_state()
     for e in registry.PANELS.values():
+        torch_state, np_state = torch.get_rng_state(), np.random.get_state()
         assert type(e.example()) is e.panel, e.name
-    assert torch.equal(torch.get_rng_state(), torch_state)
-    assert all(np.array_equal(a, b) for a, b in zip(np.random.get_state(), np_state))
+        assert torch.equal(torch.get_rng_state(), torch_state), f"{e.name}'s example drew from torch's global RNG"
+        assert all(np.array_equal(a, b) for a, b in zip(np.random.get_state(), np_state)), (
+            f"{e.name}'s example drew from numpy's global RNG")
     plt.close("all")
 
 
@@ -71,6 +72,13 @@ def _collect(*args) -> list[str]:
 def _panels_in(ids: list[str], test: str) -> list[str]:
     """The panel ids of ``test``'s parametrized cases among ``ids``."""
     return [m.group(1) for i in ids if (m := re.fullmatch(re.escape(test) + r"\[(\w+)\]", i))]
+
+
+def _assert_runs_the_registry(got: list[str], where: str):
+    want = registry.names()
+    assert sorted(got) == sorted(want), (f"{where} runs {len(got)} panels, the registry has {len(want)}: "
+                                         f"missing {sorted(set(want) - set(got))}, "
+                                         f"not registered {sorted(set(got) - set(want))}")
 
 
 def _make_variable(name: str) -> str:
@@ -95,12 +103,12 @@ def colab_run():
 
 @pytest.mark.parametrize("name", REGISTRY_TESTS)
 def test_each_registry_test_runs_every_registered_panel(unit_run, name):
-    assert sorted(_panels_in(unit_run, REGISTRY_TESTS[name])) == sorted(registry.names())
+    _assert_runs_the_registry(_panels_in(unit_run, REGISTRY_TESTS[name]), REGISTRY_TESTS[name])
 
 
 @pytest.mark.parametrize("name", REGISTRY_TESTS)
 def test_the_colab_check_runs_every_registered_panel(colab_run, name):
-    assert sorted(_panels_in(colab_run, REGISTRY_TESTS[name])) == sorted(registry.names())
+    _assert_runs_the_registry(_panels_in(colab_run, REGISTRY_TESTS[name]), f"make colab-check's {name} test")
 
 
 def test_the_colab_check_runs_the_tests_that_call_a_builder(colab_run):
