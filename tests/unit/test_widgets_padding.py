@@ -59,11 +59,13 @@ def test_each_slider_move_redraws_once_and_the_status_shows_the_size():
     drawn = []
     vis.show = lambda fig: (drawn.append(fig), plt.close(fig))
     assert vis.status.value == "padding (left, right) per dimension: ((1, 1), (1, 1)); output size (5, 5)"
-    vis.kernel_size.value = 4   # resets the step slider without a second redraw
-    assert len(drawn) == 1 and vis.step.max == 24
+    assert (vis.step.value, vis.step.max) == (0, 24)   # every output of the 5 x 5 grid, from the start
+    vis.step.value = 3
+    assert len(drawn) == 1
+    vis.kernel_size.value = 4   # moves the step slider back to 0 without a second redraw
+    assert len(drawn) == 2, f"moving the kernel size drew {len(drawn) - 1} figures"
+    assert (vis.step.value, vis.step.max) == (0, 24)
     assert vis.status.value == "padding (left, right) per dimension: ((1, 2), (1, 2)); output size (5, 5)"
-    vis.step.value = 1
-    assert len(drawn) == 2
 
 
 def test_visualizer_renders_without_display():
