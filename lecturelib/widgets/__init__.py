@@ -6,7 +6,8 @@ widgets that ipywidgets 7.7 (Colab) and 8.x share.
 One module per panel family, named after its chapter: ``batch_size`` (BatchSizeExplorer,
 GradientNormExplorer), ``padding``, ``batchnorm``, ``autoencoders`` (LatentExplorer,
 AutoencoderTrainer), ``sampling``, ``lr_scaling``; ``base`` holds what every panel shares.
-Each panel registers itself in ``registry`` (see there), which the tests iterate over.
+Each panel registers itself in ``registry`` (see there), which the tests iterate over, with an
+example built from the made-up inputs of ``examples``.
 Notebooks call the builders re-exported here, e.g. ``widgets.batch_size_explorer(runs=runs)``.
 """
 # The panels register themselves in the order of these imports (the chapters' order).

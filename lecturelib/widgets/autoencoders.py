@@ -122,6 +122,7 @@ def latent_explorer(model, **kwargs) -> LatentExplorer:
     """Build the latent-space explorer for a model with a 2-D code (see ``LatentExplorer``)."""
     return LatentExplorer(model, **kwargs)
 
+
 @register(AutoencoderTrainer, frames=2,
           example=lambda: autoencoder_trainer(models={2: examples.autoencoder(2), 8: examples.autoencoder(8)},
                                               models_name="code size"))

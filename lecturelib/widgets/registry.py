@@ -14,7 +14,8 @@ Each ``Entry`` holds:
 * ``name``: the panel class's name, e.g. ``"BatchSizeExplorer"`` (the tests' ids);
 * ``panel``: the class; ``builder``: the decorated function;
 * ``example``: a function of no arguments that builds the panel in a small test configuration
-  (made-up runs, samples or grids and untrained models from ``widgets.examples``; nothing trains);
+  (made-up runs, samples or grids and untrained models from ``widgets.examples``; nothing trains,
+  and only AutoencoderTrainer's twin reads data: ten test digits at the active preset);
 * ``frames``: how many frames the static twin of ``example()``'s panel has (0: no twin).
 
 Look-up: ``PANELS`` (name -> Entry, in registration order), ``names()`` and ``entry(name)``.
