@@ -163,26 +163,6 @@ def test_draw_and_positions():
     matplotlib.pyplot.close("all")
 
 
-def test_visualizer_renders_without_display_and_checks_torch():
-    from lecturelib import widgets
-
-    vis = widgets.padding_visualizer()
-    vis.input_size.value = 12  # big enough that every kernel below fits, even unpadded
-    for dims in ("1-D", "2-D"):
-        vis.dims.value = dims
-        for mode in conv.MODES:
-            vis.mode.value = mode
-            for k in (1, 2, 4):
-                vis.kernel_size.value = k
-                vis.stride.value = 2
-                vis.dilation.value = 2
-                assert vis.redraw() is not None
-    assert vis.checks > 24
-    vis.input_size.value, vis.kernel_size.value, vis.mode.value = 2, 6, "valid"
-    assert vis.redraw() is None and "more than the padded input" in vis.status.value
-    matplotlib.pyplot.close("all")
-
-
 def test_causal_leak_experiment_ci():
     result = cp.causal_leak(cp.scale("ci"))
     assert result["max_past_change"] == 0.0 and result["min_future_change"] > 0

@@ -8,6 +8,8 @@ import pytest
 from lecturelib import data, models, plots, presets, report, train, widgets
 from lecturelib.experiments import batch_size as bs
 
+pytestmark = pytest.mark.colab  # plots and widgets under Colab's matplotlib and ipywidgets: `make colab-check`
+
 
 @pytest.fixture(scope="module")
 def histories():

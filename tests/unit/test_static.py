@@ -1,4 +1,4 @@
-"""Kernel-free twins: the HTML contract the browser test relies on, and one twin per chapter widget."""
+"""Kernel-free twins: the HTML contract the browser test relies on, and one twin per registered panel."""
 import html.parser
 
 import matplotlib
@@ -11,8 +11,10 @@ import torch
 
 from lecturelib import autoencoders as ae
 from lecturelib import data, models, plots, presets, static, train, widgets
-from lecturelib.gradient_samples import sample_gradients
+from lecturelib.widgets import registry
 from lecturelib.probes import WeightGeometry
+
+pytestmark = pytest.mark.colab  # the twins under Colab's matplotlib and ipywidgets: `make colab-check`
 
 
 class _Parse(html.parser.HTMLParser):
@@ -99,36 +101,25 @@ def runs():
     return out
 
 
-def _twin_panels(runs):
-    d = data.mnist(train_limit=256, test_limit=64)
-    net = models.MLP(784, (16,), 10)
-    samples = sample_gradients(net, d.x_train, d.y_train, batch_sizes=(1, 4, 16), trials=20, seed=0)
-    return {
-        "BatchSizeExplorer": (widgets.batch_size_explorer(runs=runs), 2),
-        "GradientNormExplorer": (widgets.gradient_norm_explorer({"init": samples}), 3),
-        "PaddingVisualizer": (widgets.padding_visualizer(), 4),
-        "BatchNormExplorer": (widgets.batchnorm_explorer(runs=runs), 2),
-        "LatentExplorer": (widgets.latent_explorer(ae.Autoencoder(2)), 13),
-        "AutoencoderTrainer": (widgets.autoencoder_trainer(models={2: ae.Autoencoder(2), 8: ae.Autoencoder(8)},
-                                                           models_name="code size"), 2),
-        "SamplingExplorer": (widgets.sampling_explorer(size=500), 8),
-    }
-
-
-def test_every_chapter_widget_has_a_twin_and_displays_both(runs, monkeypatch):
+@pytest.mark.parametrize("panel", registry.names())
+def test_every_registered_panel_has_a_twin_and_displays_both(panel, monkeypatch):
+    """Each panel of the registry, built by its example: one bundle with the live view and a twin
+    of the registered number of frames, drawn without moving the panel's controls."""
     shown = []
-    monkeypatch.setattr(widgets, "display", lambda obj, raw=False: shown.append(obj))
-    for name, (panel, n_frames) in _twin_panels(runs).items():
-        before = {k: getattr(panel, k).value for k in vars(panel)
-                  if hasattr(getattr(panel, k), "value") and hasattr(getattr(panel, k), "observe")}
-        shown.clear()
-        panel._ipython_display_()
-        bundle = shown[-1]
-        assert bundle[widgets.WIDGET_VIEW]["model_id"] == panel.widget.model_id, name
-        tags = _parse(bundle["text/html"])
-        assert sum(t == "img" for t, _ in tags) == n_frames, name
-        after = {k: getattr(panel, k).value for k in before}
-        assert after == before, f"{name}: drawing the twin moved its controls"
+    monkeypatch.setattr(widgets.base, "display", lambda obj, raw=False: shown.append(obj))
+    entry = registry.entry(panel)
+    built = entry.example()
+    assert type(built) is entry.panel
+    assert entry.frames >= 1, f"{panel}: a chapter widget needs a static twin for the book"
+    before = {k: getattr(built, k).value for k in vars(built)
+              if hasattr(getattr(built, k), "value") and hasattr(getattr(built, k), "observe")}
+    built._ipython_display_()
+    bundle = shown[-1]
+    assert bundle[widgets.WIDGET_VIEW]["model_id"] == built.widget.model_id
+    tags = _parse(bundle["text/html"])
+    assert sum(t == "img" for t, _ in tags) == entry.frames
+    after = {k: getattr(built, k).value for k in before}
+    assert after == before, f"{panel}: drawing the twin moved its controls"
     plt.close("all")
 
 
@@ -141,7 +132,7 @@ def test_twins_change_with_the_control(runs):
 
 def test_panel_without_frames_shows_only_the_widget(monkeypatch):
     shown = []
-    monkeypatch.setattr(widgets, "display", lambda obj, raw=False: shown.append(obj))
+    monkeypatch.setattr(widgets.base, "display", lambda obj, raw=False: shown.append(obj))
     panel = widgets.batch_size_explorer()
     panel._ipython_display_()
     assert "text/html" not in shown[-1] and widgets.WIDGET_VIEW in shown[-1]

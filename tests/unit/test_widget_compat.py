@@ -4,7 +4,8 @@ Runs in the main venv (ipywidgets 8) and, through `make colab-check`, in .venv-c
 ipywidgets 7 drops unknown constructor arguments and style keys without an error, so a
 widget written against 8.x-only API (``tooltip``, ``TagsInput``, ``ButtonStyle(font_size=...)``,
 ``Layout(border_top=...)``) would build on Colab and silently lose its settings. This test
-compares every trait a course widget sets against ipywidgets 7.7.1's synced traits, recorded in
+compares every trait each registered panel (``lecturelib.widgets.registry``) sets against
+ipywidgets 7.7.1's synced traits, recorded in
 ``ipywidgets_7_7_1_api.json``. Regenerate that file from a 7.7.1 environment with:
 
     .venv-colab/bin/python tests/unit/test_widget_compat.py
@@ -17,31 +18,15 @@ import matplotlib
 matplotlib.use("Agg")
 
 import ipywidgets as W
-import numpy as np
 import pytest
 
-from lecturelib import autoencoders as ae
 from lecturelib import widgets
-from lecturelib.gradient_samples import GradientSamples
+from lecturelib.widgets import registry
 
 API = json.loads((pathlib.Path(__file__).with_name("ipywidgets_7_7_1_api.json")).read_text())["sync_traits"]
 VIEW = "application/vnd.jupyter.widget-view+json"
 
-
-def panels():
-    """One of every course widget, built as a chapter builds it (no training: nothing is clicked)."""
-    rng = np.random.default_rng(0)
-    samples = GradientSamples(batch_sizes=(1, 4), norms={b: rng.random(20) + 1 for b in (1, 4)},
-                              entries={b: rng.random(20) for b in (1, 4)}, grad_sq=1.0, trace_cov=1.0, n_params=20)
-    return {
-        "GradientNormExplorer": widgets.gradient_norm_explorer({"early": samples}),
-        "BatchSizeExplorer": widgets.batch_size_explorer(epochs=1),
-        "PaddingVisualizer": widgets.padding_visualizer(),
-        "BatchNormExplorer": widgets.batchnorm_explorer(),
-        "LatentExplorer": widgets.latent_explorer(ae.VAE(2, (16,))),
-        "AutoencoderTrainer": widgets.autoencoder_trainer(),
-        "SamplingExplorer": widgets.sampling_explorer(),
-    }
+pytestmark = pytest.mark.colab  # run under ipywidgets 7.7.1 by `make colab-check`
 
 
 def walk(w):
@@ -77,14 +62,21 @@ def not_in_7_7(w):
 
 @pytest.fixture(scope="module")
 def built():
-    out = panels()
-    yield out
+    """build(name): the registered panel ``name``, built once by its registry example (nothing trains)."""
+    panels = {}
+
+    def build(name):
+        if name not in panels:
+            panels[name] = registry.entry(name).example()
+        return panels[name]
+
+    yield build
     matplotlib.pyplot.close("all")
 
 
-def test_widgets_use_only_ipywidgets_7_7_api(built):
-    problems = {name: sorted({p for w in walk(panel.widget) for p in not_in_7_7(w)}) for name, panel in built.items()}
-    assert {k: v for k, v in problems.items() if v} == {}
+@pytest.mark.parametrize("panel", registry.names())
+def test_widgets_use_only_ipywidgets_7_7_api(built, panel):
+    assert sorted({p for w in walk(built(panel).widget) for p in not_in_7_7(w)}) == []
 
 
 def test_the_check_catches_8x_only_api():
@@ -96,15 +88,14 @@ def test_the_check_catches_8x_only_api():
     assert not_in_7_7(W.IntSlider(description="n", style={"description_width": "90px"}).style) == []
 
 
-def test_panels_display_the_live_widget(built, monkeypatch):
+@pytest.mark.parametrize("panel", registry.names())
+def test_panels_display_the_live_widget(built, panel, monkeypatch):
     # ipywidgets 7.7 widgets have no _repr_mimebundle_, so _Panel builds the live view's bundle itself.
     shown = []
-    monkeypatch.setattr(widgets, "display", lambda obj, raw=False: shown.append((obj, raw)))
-    for name, panel in built.items():
-        panel._ipython_display_()
-        bundle, raw = shown[-1]
-        assert raw and bundle[VIEW] == {"version_major": 2, "version_minor": 0,
-                                        "model_id": panel.widget.model_id}, name
+    monkeypatch.setattr(widgets.base, "display", lambda obj, raw=False: shown.append((obj, raw)))
+    built(panel)._ipython_display_()
+    bundle, raw = shown[-1]
+    assert raw and bundle[VIEW] == {"version_major": 2, "version_minor": 0, "model_id": built(panel).widget.model_id}
 
 
 def record_api(path=pathlib.Path(__file__).with_name("ipywidgets_7_7_1_api.json")):
