@@ -53,9 +53,9 @@ SCALES = ScaleTable(Scale, {
 })
 
 
-def scale(preset_name: str | None = None) -> Scale:
-    """The ``Scale`` of the active preset (or of ``preset_name``)."""
-    return SCALES.pick(preset_name)
+def scale(preset: str | None = None) -> Scale:
+    """The ``Scale`` of the active preset (or of ``preset``)."""
+    return SCALES.pick(preset)
 
 
 def data(s: Scale | None = None) -> Data:
@@ -64,7 +64,7 @@ def data(s: Scale | None = None) -> Data:
     return mnist(train_limit=s.train_limit, test_limit=s.test_limit)
 
 
-def build(kind: str, code_size: int, s: Scale | None = None, *, seed: int = 0):
+def build_model(kind: str, code_size: int, s: Scale | None = None, *, seed: int = 0):
     """A fresh model of ``kind`` (mlp, conv, linear or vae) initialized from ``seed``."""
     check_choice("kind", kind, KINDS)
     s = SCALES.resolve(s)
@@ -87,7 +87,7 @@ def train(kind: str, code_size: int, s: Scale | None = None, *, seed: int = 0, b
     before in this process is returned as it is, not trained again.
     """
     s = SCALES.resolve(s)
-    model = build(kind, check_int("code_size", code_size, low=1), s, seed=seed)
+    model = build_model(kind, check_int("code_size", code_size, low=1), s, seed=seed)
     beta = check_float("beta", beta, low=0.0)
     if epochs is None:
         epochs = s.linear_epochs if kind == "linear" else s.epochs
@@ -379,7 +379,7 @@ def gradient_check(seed: int = 0) -> dict:
     x = data(s).x_train[:64]
     norms = {}
     for way in ("reparameterized", "torch.normal"):
-        model = build("vae", s.latent_size, s, seed=seed)
+        model = build_model("vae", s.latent_size, s, seed=seed)
         m, lv = model.encode(x)
         zz = ae.reparameterize(m, lv) if way == "reparameterized" else torch.normal(m, torch.exp(0.5 * lv))
         recon = torch.nn.functional.binary_cross_entropy_with_logits(

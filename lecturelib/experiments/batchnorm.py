@@ -63,8 +63,8 @@ def data(s: Scale | None = None, *, train_limit: int | None = None) -> Data:
     return mnist(train_limit=limit, test_limit=s.test_limit)
 
 
-def mlp(s: Scale | None = None, *, norm=None, bn_position: str = "before", depth: int | None = None,
-        width: int | None = None, bias=None, seed: int = 0) -> NormMLP:
+def build_model(s: Scale | None = None, *, norm=None, bn_position: str = "before", depth: int | None = None,
+                width: int | None = None, bias=None, seed: int = 0) -> NormMLP:
     """The chapter's MLP from ``seed``: ``s.hidden``, or ``depth`` layers of ``width``."""
     s = SCALES.resolve(s)
     if depth is None:
@@ -323,7 +323,7 @@ def bias_invariance(s: Scale | None = None, *, seed: int = 0, n: int = 256) -> d
     weight-gradient entry of the same layers (``weight_grad``).
     """
     s = SCALES.resolve(s)
-    model = mlp(s, norm="batch", bias=True, seed=seed)
+    model = build_model(s, norm="batch", bias=True, seed=seed)
     d = data(s)
     x, y = d.x_train[:check_int("n", n, low=2)], d.y_train[:n]
     model.train()
@@ -358,7 +358,7 @@ def placement_runs(s: Scale | None = None, *, lr: float = 0.1, seed: int = 0) ->
     s = SCALES.resolve(s)
     specs = {"no BN": dict(norm=None), "BN before ReLU": dict(norm="batch", bn_position="before"),
              "BN after ReLU": dict(norm="batch", bn_position="after")}
-    return {k: train(mlp(s, seed=seed, **kw), s, lr=lr, seed=seed, label=k) for k, kw in specs.items()}
+    return {k: train(build_model(s, seed=seed, **kw), s, lr=lr, seed=seed, label=k) for k, kw in specs.items()}
 
 
 OPTIMIZER_LRS = {"sgd": 0.1, "momentum": 0.02, "rmsprop": 0.001, "adam": 0.001}
@@ -394,7 +394,7 @@ def optimizer_runs(s: Scale | None = None, *, seed: int = 0) -> dict[str, Histor
     s = SCALES.resolve(s)
     runs = {}
     for name, lr in OPTIMIZER_LRS.items():
-        model = mlp(s, norm="batch", seed=seed)
+        model = build_model(s, norm="batch", seed=seed)
         opt = torch.optim.RMSprop(model.parameters(), lr=lr) if name == "rmsprop" else name
         runs[name] = train(model, s, lr=None if name == "rmsprop" else lr, optimizer=opt, seed=seed,
                            probes=[AffineChange()], label=f"{name}, lr {lr:g}")
@@ -426,7 +426,7 @@ def affine_gradients(*, n: int = 32, features: int = 5, seed: int = 0) -> dict:
 def lr_sweep(s: Scale | None = None, *, seed: int = 0) -> dict[tuple, History]:
     """BN7: the same epochs at each learning rate of ``s.lrs``, with and without BN."""
     s = SCALES.resolve(s)
-    return {(norm, lr): train(mlp(s, norm=norm, seed=seed), s, lr=lr, seed=seed,
+    return {(norm, lr): train(build_model(s, norm=norm, seed=seed), s, lr=lr, seed=seed,
                               label=f"{'BN' if norm else 'no BN'}, lr {lr:g}")
             for norm in (None, "batch") for lr in s.lrs}
 
@@ -438,7 +438,7 @@ def depth_runs(s: Scale | None = None, *, lr: float = DEEP_LR, seed: int = 0, de
     depth = s.deep_depth if depth is None else depth
     out = {}
     for norm in norms:
-        model = mlp(s, norm=norm, depth=depth, seed=seed)
+        model = build_model(s, norm=norm, depth=depth, seed=seed)
         label = f"{depth} layers, {'BN' if norm else 'no BN'}"
         out[label] = (train(model, s, lr=lr, seed=seed, label=label), model)
     return out
@@ -474,7 +474,7 @@ def drift_runs(s: Scale | None = None, *, lr: float = DRIFT_LR, seed: int = 0) -
     for norm in (None, "batch"):
         drift = InputDrift(x_probe, layer=len(s.hidden), every=s.smooth_every)
         label = "BN" if norm else "no BN"
-        out[label] = (train(mlp(s, norm=norm, seed=seed), s, lr=lr, probes=[drift], seed=seed, label=label),
+        out[label] = (train(build_model(s, norm=norm, seed=seed), s, lr=lr, probes=[drift], seed=seed, label=label),
                       drift)
     return out
 
@@ -488,7 +488,7 @@ def smoothness_runs(s: Scale | None = None, *, lr: float = HIGH_LR, seed: int = 
     for norm in (None, "batch"):
         probe = Smoothness(lr, every=s.smooth_every)
         label = "BN" if norm else "no BN"
-        out[label] = (train(mlp(s, norm=norm, seed=seed), s, lr=lr, probes=[probe], seed=seed, label=label),
+        out[label] = (train(build_model(s, norm=norm, seed=seed), s, lr=lr, probes=[probe], seed=seed, label=label),
                       probe)
     return out
 
@@ -502,11 +502,11 @@ def freeze_runs(s: Scale | None = None, *, lr: float = HIGH_LR, seed: int = 0) -
     s = SCALES.resolve(s)
     runs = {}
     for label, kw in FREEZES.items():
-        model = mlp(s, norm="batch", seed=seed)
+        model = build_model(s, norm="batch", seed=seed)
         if kw:
             freeze_affine(model, **kw)
         runs[label] = train(model, s, lr=lr, seed=seed, label=label)
-    runs["no BN"] = train(mlp(s, norm=None, seed=seed), s, lr=lr, seed=seed, label="no BN")
+    runs["no BN"] = train(build_model(s, norm=None, seed=seed), s, lr=lr, seed=seed, label="no BN")
     return runs
 
 
@@ -536,7 +536,7 @@ def norm_batch_runs(s: Scale | None = None, *, arch: str = "mlp", batch_sizes=(2
     for norm in norms:
         for b in sizes:
             if arch == "mlp":
-                model = mlp(s, norm=norm, seed=seed)
+                model = build_model(s, norm=norm, seed=seed)
             else:
                 set_seed(seed)
                 model = NormCNN(s.cnn_channels, norm=norm)

@@ -54,7 +54,7 @@ def scale(preset: str | None = None) -> Scale:
     return SCALES.pick(preset)
 
 
-def build_cnn(padding: str, s: Scale | None = None, *, seed: int = 0):
+def build_model(padding: str, s: Scale | None = None, *, seed: int = 0):
     """The chapter's CNN with ``padding`` ('valid' or 'same'), initialized from ``seed``."""
     s = SCALES.resolve(s)
     check_choice("padding", padding, ("valid", "same"))
@@ -69,7 +69,7 @@ def train_cnn(padding: str, s: Scale | None = None, *, seed: int = 0, progress: 
     sizes, so a table can show them next to accuracy and time.
     """
     s = SCALES.resolve(s)
-    model = build_cnn(padding, s, seed=seed)
+    model = build_model(padding, s, seed=seed)
     data = mnist(train_limit=s.train_limit, test_limit=s.test_limit)
     history = fit(model, data, optimizer="adam", lr=s.lr, batch_size=s.batch_size, epochs=s.epochs,
                   seed=seed, progress=progress, label=f"{padding} padding")

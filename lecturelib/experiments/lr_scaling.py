@@ -113,7 +113,7 @@ def data(s: Scale | None = None) -> Data:
     return mnist(train_limit=s.train, test_limit=s.test)
 
 
-def model(s: Scale | None = None, *, seed: int = 0) -> MLP:
+def build_model(s: Scale | None = None, *, seed: int = 0) -> MLP:
     """The chapter's 784-hidden-10 ReLU MLP, initialized from ``seed``."""
     s = SCALES.resolve(s)
     set_seed(check_int("seed", seed, low=0))
@@ -148,7 +148,7 @@ def run(s: Scale | None, optimizer: str, batch_size: int, lr: float, *, warmup: 
     if key not in _RUNS:
         wu = warmup_steps(s, batch_size) if warmup else 0
         label = f"{optimizer}, BS {batch_size}, lr {lr:.3g}" + (", warm-up" if warmup else "")
-        _RUNS[key] = fit(model(s, seed=seed), data(s), optimizer=optimizer, lr=lr, batch_size=batch_size,
+        _RUNS[key] = fit(build_model(s, seed=seed), data(s), optimizer=optimizer, lr=lr, batch_size=batch_size,
                          epochs=s.epochs, warmup_steps=wu, seed=seed, train_eval_limit=1, label=label,
                          progress=progress)
     return _RUNS[key]
@@ -499,7 +499,7 @@ def steps_to_target(s: Scale | None = None, *, seed: int = 0, best: dict | None 
         for f in factors:
             lr = base * f
             cap = min(s.max_steps, max(1, s.max_samples // b), best_run.steps if best_run else s.max_steps)
-            m = model(s, seed=seed)
+            m = build_model(s, seed=seed)
             probe = TargetProbe(x_eval, y_eval, s.target, max_steps=cap)
             try:
                 fit(m, d, lr=lr, batch_size=b, epochs=math.ceil(cap * b / n), seed=seed,
