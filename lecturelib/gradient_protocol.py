@@ -34,7 +34,7 @@ from torch import nn
 from ._checks import check_bool, check_choice, check_float, check_int, check_type
 from .data import mnist
 from .models import MLP
-from .presets import PRESETS, pick, preset as active_preset
+from .presets import PRESETS, ScaleTable, preset as active_preset
 from .probes import Snapshots, weight_layers
 from .progress import progress_bar
 
@@ -52,18 +52,18 @@ class Scale:
     batch_sizes: tuple[int, ...]
 
 
-SCALES = {
+SCALES = ScaleTable(Scale, {
     "ci": Scale(early_epochs=1, late_epochs=4, trials=20, samples=256, batch_sizes=tuple(2 ** k for k in range(9))),
     "quick": Scale(early_epochs=1, late_epochs=10, trials=50, samples=1024,
                    batch_sizes=tuple(2 ** k for k in range(11))),
     "full": Scale(early_epochs=2, late_epochs=30, trials=1000, samples=1024,
                   batch_sizes=tuple(2 ** k for k in range(11))),
-}
+})
 
 
 def scale(preset: str | None = None) -> Scale:
     """The ``Scale`` of the active preset (or of ``preset``)."""
-    return pick(SCALES, preset)
+    return SCALES.pick(preset)
 
 
 # --- one trial ------------------------------------------------------------------------------------

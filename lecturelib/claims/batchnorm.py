@@ -156,7 +156,8 @@ BN4_MIN_CHANGE = 1e-3   # gamma and beta must move at least this far; seeds 0-9:
 
 def measure_bn4(seed: int) -> dict:
     s = _ci()
-    return {"runs": bn.optimizer_runs(s, seed=seed), "shapes": bn.affine_shapes(bn.mlp(s, norm="batch", seed=seed))}
+    return {"runs": bn.optimizer_runs(s, seed=seed),
+            "shapes": bn.affine_shapes(bn.build_model(s, norm="batch", seed=seed))}
 
 
 @rule("BN4", chapter=CHAPTER,
@@ -199,7 +200,7 @@ BN5_EMA = 1e-5       # running mean against the hand-computed EMA with beta = 1 
 
 def measure_bn5(seed: int) -> dict:
     s = _ci()
-    model = bn.mlp(s, norm="batch", seed=seed)
+    model = bn.build_model(s, norm="batch", seed=seed)
     bn.train(model, s, lr=0.1, seed=seed)
     return {"gap": bn.eval_train_gap(model, s, seed=seed), "ema": bn.running_average(seed=seed)}
 

@@ -192,7 +192,7 @@ def lr3(results: dict) -> Verdict:
     batch size; holds with a caveat if only up to the critical batch size (BS12's fit); else
     does not hold."""
     _check(results, "scale", "sgd", "crit")
-    g, close = results["sgd"], CLOSE[L.preset_of(results["scale"])]
+    g, close = results["sgd"], CLOSE[L.SCALES.preset_of(results["scale"], unknown="custom")]
     upto = L.ridge_upto(g.batch_sizes, results["crit"]["B_crit"])
     tuned = L.tuned_accuracy(g)
     below = [tuned[b] for b in g.batch_sizes if b <= upto]

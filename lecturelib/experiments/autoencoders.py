@@ -11,10 +11,10 @@ from dataclasses import asdict, dataclass
 import torch
 
 from .. import autoencoders as ae
-from .._checks import check_choice, check_float, check_int, check_type
+from .._checks import check_choice, check_float, check_int
 from ..data import Data, mnist
 from ..models import ACTIVATIONS, MLP
-from ..presets import pick, preset, set_seed
+from ..presets import ScaleTable, preset, set_seed
 from ..train import History, fit
 
 KINDS = ("mlp", "conv", "linear", "vae")
@@ -39,7 +39,7 @@ class Scale:
     n_samples: int            # generated digits scored per model
 
 
-SCALES = {
+SCALES = ScaleTable(Scale, {
     "ci": Scale(train_limit=5_000, test_limit=1_000, hidden=(256,), epochs=3, batch_size=64, lr=1e-3,
                 code_sizes=(2, 8, 32), pca_ks=(2, 8, 32), linear_epochs=5, linear_lr=3e-3, latent_size=16,
                 betas=(0.5, 1.0, 4.0), classifier_epochs=3, n_samples=1_000),
@@ -50,24 +50,24 @@ SCALES = {
                   code_sizes=(2, 4, 8, 16, 32, 64, 128), pca_ks=(2, 8, 32, 64, 128), linear_epochs=30, linear_lr=1e-3,
                   latent_size=16, betas=(0.25, 0.5, 1.0, 2.0, 4.0, 8.0), classifier_epochs=10,
                   n_samples=10_000),
-}
+})
 
 
-def scale(preset_name: str | None = None) -> Scale:
-    """The ``Scale`` of the active preset (or of ``preset_name``)."""
-    return pick(SCALES, preset_name)
+def scale(preset: str | None = None) -> Scale:
+    """The ``Scale`` of the active preset (or of ``preset``)."""
+    return SCALES.pick(preset)
 
 
 def data(s: Scale | None = None) -> Data:
     """MNIST at this scale."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     return mnist(train_limit=s.train_limit, test_limit=s.test_limit)
 
 
-def build(kind: str, code_size: int, s: Scale | None = None, *, seed: int = 0):
+def build_model(kind: str, code_size: int, s: Scale | None = None, *, seed: int = 0):
     """A fresh model of ``kind`` (mlp, conv, linear or vae) initialized from ``seed``."""
     check_choice("kind", kind, KINDS)
-    s = _scale(s)
+    s = SCALES.resolve(s)
     set_seed(seed)
     if kind == "mlp":
         return ae.Autoencoder(code_size, s.hidden)
@@ -86,8 +86,8 @@ def train(kind: str, code_size: int, s: Scale | None = None, *, seed: int = 0, b
     minimizes reconstruction + beta * KL (``ELBO``). A configuration trained
     before in this process is returned as it is, not trained again.
     """
-    s = _scale(s)
-    model = build(kind, check_int("code_size", code_size, low=1), s, seed=seed)
+    s = SCALES.resolve(s)
+    model = build_model(kind, check_int("code_size", code_size, low=1), s, seed=seed)
     beta = check_float("beta", beta, low=0.0)
     if epochs is None:
         epochs = s.linear_epochs if kind == "linear" else s.epochs
@@ -117,13 +117,13 @@ _TRAINED: dict = {}
 
 def code_size_sweep(s: Scale | None = None, *, kind: str = "mlp", seed: int = 0) -> dict:
     """AE1: one autoencoder per code size; returns code size -> (model, history)."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     return {k: train(kind, k, s, seed=seed) for k in s.code_sizes}
 
 
 def code_features(model, s: Scale | None = None, *, seed: int = 0) -> History:
     """AE1: a logistic-regression classifier trained on the model's codes instead of pixels."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     d = data(s)
     features = Data(ae.codes(model, d.x_train), d.y_train, ae.codes(model, d.x_test), d.y_test)
     return _logistic(features, s, seed=seed, label=f"codes of size {model.code_size}")
@@ -131,7 +131,7 @@ def code_features(model, s: Scale | None = None, *, seed: int = 0) -> History:
 
 def pixel_features(s: Scale | None = None, *, seed: int = 0) -> History:
     """AE1's reference: the same logistic regression on the 784 raw pixels."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     d = data(s)
     flat = Data(d.x_train.flatten(1), d.y_train, d.x_test.flatten(1), d.y_test)
     return _logistic(flat, s, seed=seed, label="raw pixels")
@@ -154,7 +154,7 @@ def baseline_errors(s: Scale | None = None) -> dict:
     error is the pixel's variance plus the squared distance of the constant from the
     pixel's mean.
     """
-    s = _scale(s)
+    s = SCALES.resolve(s)
     d = data(s)
     x_train, x_test = d.x_train.double(), d.x_test.double()
     return {"global_mean": float((x_test - x_train.mean()).pow(2).mean()),
@@ -164,7 +164,7 @@ def baseline_errors(s: Scale | None = None) -> dict:
 def pca_basis(s: Scale | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """The training images' mean and all their principal directions at this scale
     (``ae.pca``; one SVD per process and scale, shared by AE1 and AE2)."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     key = (s.train_limit,)
     if key not in _PCA:
         x = data(s).x_train
@@ -183,7 +183,7 @@ def code_size_study(s: Scale | None = None, *, seed: int = 0) -> dict:
     pixel_accuracy: the same classifier on raw pixels; pca_errors: PCA's test error
     with the same k; global_mean, mean_image: the errors of ``baseline_errors``.
     """
-    s = _scale(s)
+    s = SCALES.resolve(s)
     d = data(s)
     runs = code_size_sweep(s, seed=seed)
     mean, components = pca_basis(s)
@@ -206,7 +206,7 @@ def linear_vs_pca(s: Scale | None = None, *, seed: int = 0) -> list[dict]:
     PCA's direction k+1 carries than direction k, relative to direction k (a small gap
     makes the loss nearly flat between them).
     """
-    s = _scale(s)
+    s = SCALES.resolve(s)
     d = data(s)
     mean, all_components = pca_basis(s)
     centred = d.x_train.reshape(len(d.x_train), -1).double() - mean
@@ -229,7 +229,7 @@ def linear_vs_pca(s: Scale | None = None, *, seed: int = 0) -> list[dict]:
 
 def classifier(s: Scale | None = None, *, seed: int = 0):
     """An MLP classifier of MNIST digits at this scale, to score generated digits."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     set_seed(seed)
     model = MLP(784, s.hidden, 10)
     config = {"kind": "classifier", "seed": seed, "scale": asdict(s), "v": 1}
@@ -248,7 +248,7 @@ def sample_scores(plain, vae, judge, s: Scale | None = None, *, seed: int = 0) -
     prior: its codes come from the same N(0, I), and from a Gaussian fitted to
     its training codes (a stronger baseline). Real test digits are the ceiling.
     """
-    s = _scale(s)
+    s = SCALES.resolve(s)
     n = check_int("n_samples", s.n_samples, low=1)
     d = data(s)
     return {
@@ -263,7 +263,7 @@ def sample_scores(plain, vae, judge, s: Scale | None = None, *, seed: int = 0) -
 
 def beta_sweep(s: Scale | None = None, *, latent_size: int | None = None, seed: int = 0) -> dict:
     """VAE3: one VAE per beta; returns beta -> (model, history)."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     k = s.latent_size if latent_size is None else latent_size
     return {b: train("vae", k, s, seed=seed, beta=b) for b in s.betas}
 
@@ -278,7 +278,7 @@ def greedy_pretraining(s: Scale | None = None, *, widths=(256, 64), activation: 
     random weights is trained beside it. The defaults are in the spirit of 2006: sigmoid
     units and plain SGD. Returns {"pretrained": History, "random": History}.
     """
-    s = _scale(s)
+    s = SCALES.resolve(s)
     widths = tuple(check_int("widths[i]", w, low=1) for w in widths)
     lr = check_float("lr", lr, low=0.0, low_open=True)
     epochs = check_int("epochs", epochs, low=1)
@@ -305,7 +305,7 @@ def greedy_pretraining(s: Scale | None = None, *, widths=(256, 64), activation: 
 def prior_samples_study(s: Scale | None = None, *, seed: int = 0) -> dict:
     """VAE2: a plain autoencoder and a VAE with the same latent size, the classifier that
     judges their samples, and the scores (``sample_scores``)."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     plain = train("mlp", s.latent_size, s, seed=seed)
     vae = train("vae", s.latent_size, s, seed=seed)
     judge, judge_history = classifier(s, seed=seed)
@@ -322,7 +322,7 @@ def elbo_study(s: Scale | None = None, *, seed: int = 0) -> dict:
     """VAE3: the VAE's History (the test ELBO per epoch), the beta sweep, and bounds on
     log p(x) for the first ``BOUND_IMAGES`` test images: the ELBO averaged over 100
     draws and the importance-weighted bound with 10 and 100 draws (``ae.importance_bounds``)."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     model, history = train("vae", s.latent_size, s, seed=seed)
     x = data(s).x_test[:BOUND_IMAGES]
     bounds = {n: ae.importance_bounds(model, x, n, seed=seed) for n in BOUND_DRAWS}
@@ -379,7 +379,7 @@ def gradient_check(seed: int = 0) -> dict:
     x = data(s).x_train[:64]
     norms = {}
     for way in ("reparameterized", "torch.normal"):
-        model = build("vae", s.latent_size, s, seed=seed)
+        model = build_model("vae", s.latent_size, s, seed=seed)
         m, lv = model.encode(x)
         zz = ae.reparameterize(m, lv) if way == "reparameterized" else torch.normal(m, torch.exp(0.5 * lv))
         recon = torch.nn.functional.binary_cross_entropy_with_logits(
@@ -395,9 +395,3 @@ def gradient_check(seed: int = 0) -> dict:
 def vae_mechanics(seed: int = 0) -> dict:
     """VAE1: ``kl_check`` and ``gradient_check`` together (what the rule reads)."""
     return {"kl": kl_check(seed), "gradients": gradient_check(seed)}
-
-
-def _scale(s):
-    if s is None:
-        return scale()
-    return check_type("s", s, Scale, "a lecturelib.experiments.autoencoders.Scale or None")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from .._checks import check_int, check_type
 from ..data import mnist
 from ..gradient_samples import Agreement, GradientSamples, agreement, sample_gradients
-from ..presets import pick
+from ..presets import ScaleTable
 from ..probes import Snapshots, WeightGeometry
 from ..train import fit
 from . import batch_size as bs
@@ -31,30 +31,30 @@ class Scale:
 
 
 POWERS = tuple(2 ** k for k in range(1, 11))   # 2 ... 1024
-SCALES = {
+SCALES = ScaleTable(Scale, {
     "ci": Scale(early_epochs=1, late_epochs=4, pool=2048, trials=200, batch_sizes=POWERS),
     "quick": Scale(early_epochs=1, late_epochs=10, pool=4096, trials=1000, batch_sizes=POWERS),
     "full": Scale(early_epochs=2, late_epochs=30, pool=8192, trials=1000, batch_sizes=POWERS),
-}
+})
 
 
 def scale(preset: str | None = None) -> Scale:
-    return pick(SCALES, preset)
+    return SCALES.pick(preset)
 
 
 # The training runs of BS7-BS11. At `quick` the batch-size chapter trains on all 60,000 images for
 # 10 epochs; the 16x-epochs run of BS8 alone would then take about 2 minutes of a 2-core CPU, so
 # this chapter trains on 20,000 images for 8 epochs (same network). `ci` and `full` are unchanged.
-TRAIN_SCALES = {
+TRAIN_SCALES = ScaleTable(bs.Scale, {
     "ci": bs.SCALES["ci"],
     "quick": replace(bs.SCALES["quick"], epochs=8, train_limit=20_000, test_limit=5_000),
     "full": bs.SCALES["full"],
-}
+})
 
 
 def train_scale(preset: str | None = None) -> bs.Scale:
     """The ``batch_size.Scale`` of this chapter's training runs at the active preset (or ``preset``)."""
-    return pick(TRAIN_SCALES, preset)
+    return TRAIN_SCALES.pick(preset)
 
 
 def fixed_weight_models(s: Scale | None = None, *, net: bs.Scale | None = None, seed: int = 0,
@@ -65,7 +65,7 @@ def fixed_weight_models(s: Scale | None = None, *, net: bs.Scale | None = None, 
     same as ``gradient_protocol.trained_points`` uses). Returns {"early": model, "late":
     model, "history": History}; one training run provides both, through a snapshot probe.
     """
-    s = _scale(s)
+    s = SCALES.resolve(s)
     model_scale = bs.scale() if net is None else check_type("net", net, bs.Scale,
                                                              "a lecturelib.experiments.batch_size.Scale or None")
     check_int("seed", seed, low=0)
@@ -84,7 +84,7 @@ def fixed_weight_models(s: Scale | None = None, *, net: bs.Scale | None = None, 
 
 def gradient_study(model, s: Scale | None = None, *, seed: int = 0) -> GradientSamples:
     """Draw ``trials`` mini-batches of every batch size from a pool of training images."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     check_int("seed", seed, low=0)
     pool = mnist(train_limit=s.pool)
     return sample_gradients(model, pool.x_train, pool.y_train, s.batch_sizes, trials=s.trials, seed=seed)
@@ -92,7 +92,7 @@ def gradient_study(model, s: Scale | None = None, *, seed: int = 0) -> GradientS
 
 def competition(model, s: Scale | None = None, *, seed: int = 0) -> Agreement:
     """BS17: how far the per-sample gradients of the gradient study's pool agree, at the model's weights."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     check_int("seed", seed, low=0)
     pool = mnist(train_limit=s.pool)
     return agreement(model, pool.x_train, pool.y_train, s.batch_sizes, trials=s.trials, seed=seed)
@@ -100,19 +100,19 @@ def competition(model, s: Scale | None = None, *, seed: int = 0) -> Agreement:
 
 def distance_runs(s: bs.Scale | None = None) -> list[bs.Run]:
     """BS7-BS9: the batch size x lr grid and batch 1024 for 16x the epochs."""
-    s = _train_scale(s)
+    s = TRAIN_SCALES.resolve(s)
     return bs.grid_runs(s) + [bs.same_steps_run(s)]
 
 
 def optimizer_runs(s: bs.Scale | None = None) -> list[bs.Run]:
     """BS10-BS11: SGD, Adam and AdamW at batch 64 and lr 0.01."""
-    s = _train_scale(s)
+    s = TRAIN_SCALES.resolve(s)
     return [bs.sgd_run(64, 0.01, s.epochs)] + bs.adam_runs(s)
 
 
 def run_distances(s: bs.Scale | None = None, *, seed: int = 0, progress: bool = True) -> dict:
     """Train ``distance_runs`` at this chapter's training scale; Histories keyed by label."""
-    s = _train_scale(s)
+    s = TRAIN_SCALES.resolve(s)
     return bs.run_all(distance_runs(s), s, seed=seed, progress=progress)
 
 
@@ -122,7 +122,7 @@ def run_optimizers(s: bs.Scale | None = None, *, seed: int = 0, progress: bool =
     reuse: Histories already trained at the same scale and seed (e.g. ``run_distances``'s);
     a run whose label is among them is taken from there instead of being trained again.
     """
-    s = _train_scale(s)
+    s = TRAIN_SCALES.resolve(s)
     reuse = {} if reuse is None else check_type("reuse", reuse, dict, "a dict label -> History or None")
     todo = [spec for spec in optimizer_runs(s) if spec.label not in reuse]
     trained = bs.run_all(todo, s, seed=seed, progress=progress)
@@ -142,15 +142,3 @@ def concavity(history, key: str = "dist_w") -> float:
     mid = last // 2
     first, second = values[mid] - values[0], values[last] - values[mid]
     return second / first * (mid / (last - mid)) if first > 0 else float("inf")
-
-
-def _scale(s):
-    if s is None:
-        return scale()
-    return check_type("s", s, Scale, "a lecturelib.experiments.batch_dynamics.Scale or None")
-
-
-def _train_scale(s):
-    if s is None:
-        return train_scale()
-    return check_type("s", s, bs.Scale, "a lecturelib.experiments.batch_size.Scale or None")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from .._checks import check_float, check_int, check_type
 from ..data import mnist
 from ..models import study_mlp
-from ..presets import pick, set_seed
+from ..presets import ScaleTable, set_seed
 from ..probes import WeightGeometry
 from ..train import History, Phase, fit
 
@@ -28,14 +28,14 @@ class Scale:
     noise_epochs: int
 
 
-SCALES = {
+SCALES = ScaleTable(Scale, {
     "ci": Scale(hidden=(128, 128), epochs=8, train_limit=8_000, test_limit=2_000,
                 noise_train_limit=2_000, noise_epochs=3),
     "quick": Scale(hidden=(256, 256), epochs=10, train_limit=None, test_limit=None,
                    noise_train_limit=5_000, noise_epochs=5),
     "full": Scale(hidden=(1024, 1024), epochs=30, train_limit=None, test_limit=None,
                   noise_train_limit=60_000, noise_epochs=30),
-}
+})
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class Run:
 
 def scale(preset: str | None = None) -> Scale:
     """The ``Scale`` of the active preset (or of ``preset``)."""
-    return pick(SCALES, preset)
+    return SCALES.pick(preset)
 
 
 def sgd_run(batch_size: int, lr: float, epochs: int, *, data: str = "main") -> Run:
@@ -66,7 +66,7 @@ def sgd_run(batch_size: int, lr: float, epochs: int, *, data: str = "main") -> R
 
 def generalization_runs(s: Scale | None = None) -> list[Run]:
     """BS1 and BS2: batch sizes 64, 256, 1024 at lr 0.01, and 1024 at lr 0.1."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     return [sgd_run(64, 0.01, s.epochs), sgd_run(256, 0.01, s.epochs),
             sgd_run(1024, 0.01, s.epochs), sgd_run(1024, 0.1, s.epochs)]
 
@@ -77,7 +77,7 @@ def switching_runs(s: Scale | None = None) -> list[Run]:
     With E the study's epoch budget: 1024 for 1 epoch then 64 for E; 1024 for E
     then 64 for E; 1024 for E then lr x10 for E; and the control, 1024 for 2E.
     """
-    s = _scale(s)
+    s = SCALES.resolve(s)
     e = s.epochs
     return [
         Run(f"1024 ×1 → 64 ×{e}", (Phase(1, 1024, 0.01), Phase(e, 64, 0.01))),
@@ -89,13 +89,13 @@ def switching_runs(s: Scale | None = None) -> list[Run]:
 
 def noise_runs(s: Scale | None = None, batch_sizes=(1, 4, 16, 64, 256, 1024)) -> list[Run]:
     """BS14: the same lr and epochs for batch sizes down to 1, on a smaller training set."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     return [sgd_run(b, 0.01, s.noise_epochs, data="noise") for b in batch_sizes]
 
 
 def build_model(s: Scale | None = None, *, seed: int = 0):
     """The study's MLP at this scale, initialized from ``seed``."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     set_seed(seed)
     return study_mlp(s.hidden)
 
@@ -110,7 +110,7 @@ def run(spec: Run, s: Scale | None = None, *, seed: int = 0, progress: bool = Tr
     resumes it from there.
     """
     check_type("spec", spec, Run, "a lecturelib.experiments.batch_size.Run")
-    s = _scale(s)
+    s = SCALES.resolve(s)
     limit = s.noise_train_limit if spec.data == "noise" else s.train_limit
     data = mnist(train_limit=limit, test_limit=s.test_limit)
     model = build_model(s, seed=seed) if model is None else model
@@ -128,12 +128,6 @@ def run_all(specs, s: Scale | None = None, *, seed: int = 0, progress: bool = Tr
     return {spec.label: run(spec, s, seed=seed, progress=progress) for spec in specs}
 
 
-def _scale(s):
-    if s is None:
-        return scale()
-    return check_type("s", s, Scale, "a lecturelib.experiments.batch_size.Scale or None")
-
-
 # The study's reported figures (full scale, 30 epochs), for the "article" columns.
 ARTICLE_TEST_ACC = {
     "BS 64, lr 0.01": "98 %",
@@ -146,19 +140,19 @@ ARTICLE_SWITCHING = "≈ 98 % for all three switches; the control (1024 for 60 e
 
 def grid_runs(s: Scale | None = None) -> list[Run]:
     """The study's batch size x learning rate grid: 64/256/1024 x 0.01/0.1 (BS7's table)."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     return [sgd_run(b, lr, s.epochs) for b in (64, 256, 1024) for lr in (0.01, 0.1)]
 
 
 def same_steps_run(s: Scale | None = None) -> Run:
     """BS8: batch 1024 for 16 times the epochs, as many steps as batch 64 takes in E epochs."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     return Run(f"BS 1024, lr 0.01, {16 * s.epochs} epochs", (Phase(16 * s.epochs, 1024, 0.01),))
 
 
 def adam_runs(s: Scale | None = None, *, weight_decay: float = 0.01) -> list[Run]:
     """BS10/BS11: Adam at batch 64 and lr 0.01, and AdamW (decoupled weight decay, PyTorch's default 0.01)."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     weight_decay = check_float("weight_decay", weight_decay, low=0.0)
     phase = (Phase(s.epochs, 64, 0.01),)
     return [Run("adam: BS 64, lr 0.01", phase, optimizer="adam"),
@@ -167,7 +161,7 @@ def adam_runs(s: Scale | None = None, *, weight_decay: float = 0.01) -> list[Run
 
 def study_runs(s: Scale | None = None) -> list[Run]:
     """Every run of the study, most informative first (the order the reproduction runs them in)."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     return grid_runs(s) + adam_runs(s) + switching_runs(s) + [same_steps_run(s)]
 
 

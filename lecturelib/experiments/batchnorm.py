@@ -15,7 +15,7 @@ from .._checks import check_choice, check_float, check_int, check_type
 from ..data import Data, mnist
 from ..models import NORMS, NormCNN, NormMLP
 from ..norm import BatchNorm, BatchNorm1d, BatchNorm2d, freeze_affine
-from ..presets import pick, set_seed
+from ..presets import ScaleTable, set_seed
 from ..smoothness import InputDrift, Smoothness
 from ..train import History, fit
 
@@ -35,7 +35,7 @@ class Scale:
     small_batch_samples: int  # training images of every BN8 run, whatever its batch size
 
 
-SCALES = {
+SCALES = ScaleTable(Scale, {
     # ci: seconds on one CPU thread. 1,000 images x 2 epochs (32 steps) keep every claim's
     # direction over seeds 0-4 (see tests/claims/test_claims_batchnorm.py for the ranges).
     "ci": Scale(train_limit=1_000, test_limit=500, hidden=(64, 64), epochs=2, lrs=(0.05, 0.5, 2.0),
@@ -44,7 +44,7 @@ SCALES = {
                    deep_depth=16, deep_width=128, smooth_every=10, cnn_channels=(8, 16), small_batch_samples=4_000),
     "full": Scale(train_limit=None, test_limit=None, hidden=(256, 256), epochs=5, lrs=(0.01, 0.05, 0.2, 1.0, 4.0),
                   deep_depth=20, deep_width=256, smooth_every=50, cnn_channels=(16, 32), small_batch_samples=20_000),
-}
+})
 BATCH_SIZE = 64
 HIGH_LR = 0.5          # the "high" learning rate of BN6 and BN7's comparison
 DEEP_LR = 0.05
@@ -53,20 +53,20 @@ SMALL_BATCH_LR = 0.05  # BN8: one rate for every norm and batch size, so only th
 
 def scale(preset: str | None = None) -> Scale:
     """The ``Scale`` of the active preset (or of ``preset``)."""
-    return pick(SCALES, preset)
+    return SCALES.pick(preset)
 
 
 def data(s: Scale | None = None, *, train_limit: int | None = None) -> Data:
     """The chapter's MNIST: ``s.train_limit`` training images unless ``train_limit`` is given."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     limit = s.train_limit if train_limit is None else check_int("train_limit", train_limit, low=1)
     return mnist(train_limit=limit, test_limit=s.test_limit)
 
 
-def mlp(s: Scale | None = None, *, norm=None, bn_position: str = "before", depth: int | None = None,
-        width: int | None = None, bias=None, seed: int = 0) -> NormMLP:
+def build_model(s: Scale | None = None, *, norm=None, bn_position: str = "before", depth: int | None = None,
+                width: int | None = None, bias=None, seed: int = 0) -> NormMLP:
     """The chapter's MLP from ``seed``: ``s.hidden``, or ``depth`` layers of ``width``."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     if depth is None:
         hidden = s.hidden
     else:
@@ -80,7 +80,7 @@ def train(model, s: Scale | None = None, *, lr: float, batch_size: int = BATCH_S
           optimizer="sgd", probes=(), seed: int = 0, train_limit: int | None = None,
           label: str | None = None) -> History:
     """Train ``model`` on the chapter's data with momentum-free SGD (or ``optimizer``)."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     epochs = s.epochs if epochs is None else epochs
     return fit(model, data(s, train_limit=train_limit), optimizer=optimizer, lr=lr, batch_size=batch_size, epochs=epochs,
                probes=probes, seed=seed, label=label)
@@ -268,7 +268,7 @@ def eval_train_gap(model: torch.nn.Module, s: Scale | None = None, *, seed: int 
     errors that lecturelib's and torch's BN raise for one image in training mode.
     """
     check_type("model", model, torch.nn.Module, "a torch.nn.Module")
-    s = _scale(s)
+    s = SCALES.resolve(s)
     batch = check_int("batch", batch, low=2)
     small = check_int("small", small, low=2)
     d = data(s)
@@ -322,8 +322,8 @@ def bias_invariance(s: Scale | None = None, *, seed: int = 0, n: int = 256) -> d
     the largest bias-gradient entry (``bias_grad``) and, for scale, the largest
     weight-gradient entry of the same layers (``weight_grad``).
     """
-    s = _scale(s)
-    model = mlp(s, norm="batch", bias=True, seed=seed)
+    s = SCALES.resolve(s)
+    model = build_model(s, norm="batch", bias=True, seed=seed)
     d = data(s)
     x, y = d.x_train[:check_int("n", n, low=2)], d.y_train[:n]
     model.train()
@@ -355,10 +355,10 @@ def _fresh_buffers(model):
 
 def placement_runs(s: Scale | None = None, *, lr: float = 0.1, seed: int = 0) -> dict[str, History]:
     """BN2: no norm, BN before the ReLU, BN after the ReLU, from the same seed."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     specs = {"no BN": dict(norm=None), "BN before ReLU": dict(norm="batch", bn_position="before"),
              "BN after ReLU": dict(norm="batch", bn_position="after")}
-    return {k: train(mlp(s, seed=seed, **kw), s, lr=lr, seed=seed, label=k) for k, kw in specs.items()}
+    return {k: train(build_model(s, seed=seed, **kw), s, lr=lr, seed=seed, label=k) for k, kw in specs.items()}
 
 
 OPTIMIZER_LRS = {"sgd": 0.1, "momentum": 0.02, "rmsprop": 0.001, "adam": 0.001}
@@ -391,10 +391,10 @@ def optimizer_runs(s: Scale | None = None, *, seed: int = 0) -> dict[str, Histor
     """BN4: gamma and beta train under plain SGD, momentum, RMSProp and Adam alike.
 
     Each History also records ``gamma_change`` and ``beta_change`` (``AffineChange``)."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     runs = {}
     for name, lr in OPTIMIZER_LRS.items():
-        model = mlp(s, norm="batch", seed=seed)
+        model = build_model(s, norm="batch", seed=seed)
         opt = torch.optim.RMSprop(model.parameters(), lr=lr) if name == "rmsprop" else name
         runs[name] = train(model, s, lr=None if name == "rmsprop" else lr, optimizer=opt, seed=seed,
                            probes=[AffineChange()], label=f"{name}, lr {lr:g}")
@@ -425,8 +425,8 @@ def affine_gradients(*, n: int = 32, features: int = 5, seed: int = 0) -> dict:
 
 def lr_sweep(s: Scale | None = None, *, seed: int = 0) -> dict[tuple, History]:
     """BN7: the same epochs at each learning rate of ``s.lrs``, with and without BN."""
-    s = _scale(s)
-    return {(norm, lr): train(mlp(s, norm=norm, seed=seed), s, lr=lr, seed=seed,
+    s = SCALES.resolve(s)
+    return {(norm, lr): train(build_model(s, norm=norm, seed=seed), s, lr=lr, seed=seed,
                               label=f"{'BN' if norm else 'no BN'}, lr {lr:g}")
             for norm in (None, "batch") for lr in s.lrs}
 
@@ -434,11 +434,11 @@ def lr_sweep(s: Scale | None = None, *, seed: int = 0) -> dict[tuple, History]:
 def depth_runs(s: Scale | None = None, *, lr: float = DEEP_LR, seed: int = 0, depth: int | None = None,
                norms=(None, "batch")) -> dict[str, tuple]:
     """BN7: a deep plain MLP against the same with BN. Returns label -> (History, model)."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     depth = s.deep_depth if depth is None else depth
     out = {}
     for norm in norms:
-        model = mlp(s, norm=norm, depth=depth, seed=seed)
+        model = build_model(s, norm=norm, depth=depth, seed=seed)
         label = f"{depth} layers, {'BN' if norm else 'no BN'}"
         out[label] = (train(model, s, lr=lr, seed=seed, label=label), model)
     return out
@@ -468,13 +468,13 @@ def drift_runs(s: Scale | None = None, *, lr: float = DRIFT_LR, seed: int = 0) -
     seed, the distribution of the last hidden layer's pre-activation (the input of its
     ReLU, after BN when there is one) on ``DRIFT_PROBE_IMAGES`` fixed training images,
     every ``s.smooth_every`` steps. Returns label -> (History, InputDrift probe)."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     x_probe = data(s).x_train[:DRIFT_PROBE_IMAGES]
     out = {}
     for norm in (None, "batch"):
         drift = InputDrift(x_probe, layer=len(s.hidden), every=s.smooth_every)
         label = "BN" if norm else "no BN"
-        out[label] = (train(mlp(s, norm=norm, seed=seed), s, lr=lr, probes=[drift], seed=seed, label=label),
+        out[label] = (train(build_model(s, norm=norm, seed=seed), s, lr=lr, probes=[drift], seed=seed, label=label),
                       drift)
     return out
 
@@ -483,12 +483,12 @@ def smoothness_runs(s: Scale | None = None, *, lr: float = HIGH_LR, seed: int = 
     """BN6: loss range and gradient change along the step (Santurkar et al.), with and
     without BN, from the same seed, at ``lr``.
     Returns label -> (History, Smoothness probe with its trace)."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     out = {}
     for norm in (None, "batch"):
         probe = Smoothness(lr, every=s.smooth_every)
         label = "BN" if norm else "no BN"
-        out[label] = (train(mlp(s, norm=norm, seed=seed), s, lr=lr, probes=[probe], seed=seed, label=label),
+        out[label] = (train(build_model(s, norm=norm, seed=seed), s, lr=lr, probes=[probe], seed=seed, label=label),
                       probe)
     return out
 
@@ -499,14 +499,14 @@ FREEZES = {"γ and β trained": {}, "β frozen at 0": {"beta": True}, "γ frozen
 
 def freeze_runs(s: Scale | None = None, *, lr: float = HIGH_LR, seed: int = 0) -> dict[str, History]:
     """BN6: BN with beta frozen at 0, gamma frozen at 1, both, neither; and no BN."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     runs = {}
     for label, kw in FREEZES.items():
-        model = mlp(s, norm="batch", seed=seed)
+        model = build_model(s, norm="batch", seed=seed)
         if kw:
             freeze_affine(model, **kw)
         runs[label] = train(model, s, lr=lr, seed=seed, label=label)
-    runs["no BN"] = train(mlp(s, norm=None, seed=seed), s, lr=lr, seed=seed, label="no BN")
+    runs["no BN"] = train(build_model(s, norm=None, seed=seed), s, lr=lr, seed=seed, label="no BN")
     return runs
 
 
@@ -522,7 +522,7 @@ def norm_batch_runs(s: Scale | None = None, *, arch: str = "mlp", batch_sizes=(2
     ``"cnn"`` (``NormCNN``; also instance). In the MLP, BN's statistics of a unit
     at batch size 2 come from 2 numbers; in a CNN they also pool over H x W.
     """
-    s = _scale(s)
+    s = SCALES.resolve(s)
     check_choice("arch", arch, ("mlp", "cnn"))
     if norms is None:
         norms = ("batch", "layer", "group") if arch == "mlp" else ("batch", "layer", "instance", "group")
@@ -536,16 +536,10 @@ def norm_batch_runs(s: Scale | None = None, *, arch: str = "mlp", batch_sizes=(2
     for norm in norms:
         for b in sizes:
             if arch == "mlp":
-                model = mlp(s, norm=norm, seed=seed)
+                model = build_model(s, norm=norm, seed=seed)
             else:
                 set_seed(seed)
                 model = NormCNN(s.cnn_channels, norm=norm)
             runs[(norm, b)] = train(model, s, lr=lr, batch_size=b, epochs=1, seed=seed,
                                     train_limit=s.small_batch_samples, label=f"{norm}, BS {b}")
     return runs
-
-
-def _scale(s):
-    if s is None:
-        return scale()
-    return check_type("s", s, Scale, "a lecturelib.experiments.batchnorm.Scale or None")

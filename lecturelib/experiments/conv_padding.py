@@ -15,11 +15,11 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .._checks import check_choice, check_int, check_type
+from .._checks import check_choice, check_int
 from .. import conv
 from ..conv import causal_stack, feature_map_sizes, padding_cnn, receptive_field
 from ..data import mnist
-from ..presets import pick, set_seed
+from ..presets import ScaleTable, set_seed
 from ..train import History, fit
 
 
@@ -36,14 +36,14 @@ class Scale:
     trials: int                # random perturbations in the no-leak check
 
 
-SCALES = {
+SCALES = ScaleTable(Scale, {
     "ci": Scale(channels=(8, 16), epochs=1, train_limit=3_000, test_limit=1_000, batch_size=64, lr=1e-3,
                 sequence_length=64, trials=20),
     "quick": Scale(channels=(16, 32), epochs=3, train_limit=20_000, test_limit=None, batch_size=64, lr=1e-3,
                    sequence_length=256, trials=100),
     "full": Scale(channels=(32, 64), epochs=10, train_limit=None, test_limit=None, batch_size=64, lr=1e-3,
                   sequence_length=1024, trials=500),
-}
+})
 
 CAUSAL_KERNEL = 2
 CAUSAL_DILATIONS = (1, 2, 4, 8)  # WaveNet's doubling dilations: receptive field 16
@@ -51,12 +51,12 @@ CAUSAL_DILATIONS = (1, 2, 4, 8)  # WaveNet's doubling dilations: receptive field
 
 def scale(preset: str | None = None) -> Scale:
     """The ``Scale`` of the active preset (or of ``preset``)."""
-    return pick(SCALES, preset)
+    return SCALES.pick(preset)
 
 
-def build_cnn(padding: str, s: Scale | None = None, *, seed: int = 0):
+def build_model(padding: str, s: Scale | None = None, *, seed: int = 0):
     """The chapter's CNN with ``padding`` ('valid' or 'same'), initialized from ``seed``."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     check_choice("padding", padding, ("valid", "same"))
     set_seed(check_int("seed", seed, low=0))
     return padding_cnn(padding, s.channels)
@@ -68,8 +68,8 @@ def train_cnn(padding: str, s: Scale | None = None, *, seed: int = 0, progress: 
     The History's config also records the parameter count and the feature-map
     sizes, so a table can show them next to accuracy and time.
     """
-    s = _scale(s)
-    model = build_cnn(padding, s, seed=seed)
+    s = SCALES.resolve(s)
+    model = build_model(padding, s, seed=seed)
     data = mnist(train_limit=s.train_limit, test_limit=s.test_limit)
     history = fit(model, data, optimizer="adam", lr=s.lr, batch_size=s.batch_size, epochs=s.epochs,
                   seed=seed, progress=progress, label=f"{padding} padding")
@@ -80,7 +80,7 @@ def train_cnn(padding: str, s: Scale | None = None, *, seed: int = 0, progress: 
 
 def compare_cnns(s: Scale | None = None, *, seed: int = 0, progress: bool = True) -> dict[str, History]:
     """Valid against same padding, same seed, same data: a dict padding -> History."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     return {p: train_cnn(p, s, seed=seed, progress=progress) for p in ("valid", "same")}
 
 
@@ -92,7 +92,7 @@ def causal_leak(s: Scale | None = None, *, seed: int = 0, channels: int = 8) -> 
     in the outputs from t to t + receptive field - 1 (must not be). Returns the
     two maxima and minima over trials, the receptive field and the time taken.
     """
-    s = _scale(s)
+    s = SCALES.resolve(s)
     model = causal_stack(channels, CAUSAL_KERNEL, CAUSAL_DILATIONS, seed=check_int("seed", seed, low=0))
     generator = torch.Generator().manual_seed(seed)
     field = receptive_field(CAUSAL_KERNEL, CAUSAL_DILATIONS)
@@ -249,9 +249,3 @@ def future_steps(kernel_size: int, dilation: int, padding: str, *, length: int =
     y[0, 0, t].backward()
     later = (x.grad[0, 0, t + 1:] != 0).nonzero().flatten()
     return int(later.max()) + 1 if len(later) else 0
-
-
-def _scale(s):
-    if s is None:
-        return scale()
-    return check_type("s", s, Scale, "a lecturelib.experiments.conv_padding.Scale or None")

@@ -37,7 +37,7 @@ import torch.nn.functional as F
 from .._checks import check_bool, check_choice, check_float, check_int, check_type
 from ..data import Data, mnist
 from ..models import MLP
-from ..presets import pick, set_seed
+from ..presets import ScaleTable, set_seed
 from ..probes import gradient_noise
 from ..report import pct
 from ..train import History, Phase, fit
@@ -73,7 +73,7 @@ class Scale:
 
 
 POW2 = tuple(2 ** k for k in range(4, 13))    # 16 ... 4096
-SCALES = {
+SCALES = ScaleTable(Scale, {
     "ci": Scale(train=4_000, test=2_000, hidden=64, epochs=3, batch_sizes=(16, 64, 256, 1024),
                 sgd_lrs=(0.05, 0.1, 0.2, 0.4, 0.8), adam_lrs=(1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2, 3.2e-2),
                 warmup_fraction=0.2, target=0.85, target_batch_sizes=(16, 32, 64, 128, 256, 512, 1024),
@@ -92,7 +92,7 @@ SCALES = {
                   max_steps=20_000, max_samples=20_000_000, target_eval=10_000, noise_pool=8_192, convex_train=57_344,
                   convex_batch_sizes=(4, 16, 64, 256, 1024, 4096), convex_epochs=5, convex_steps=5_000,
                   grid_seeds=1, noise_sgd=0.004, noise_adam=0.0035),
-}
+})
 # The noise levels: the standard deviation over seeds of one cell's final test accuracy, median
 # over the cells within 3 points of their row's best. ci, seeds 0-9: SGD 0.012 (no warm-up) and
 # 0.015 (warm-up), Adam 0.0074; quick, seeds 0-2: SGD with warm-up 0.0039, Adam 0.0032.
@@ -104,18 +104,18 @@ CONVEX_LR = 0.5      # the fixed learning rate of the noise-ball sweep and the s
 
 def scale(preset: str | None = None) -> Scale:
     """The ``Scale`` of the active preset (or of ``preset``)."""
-    return pick(SCALES, preset)
+    return SCALES.pick(preset)
 
 
 def data(s: Scale | None = None) -> Data:
     """MNIST at this scale (the test split is the one the grid reports)."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     return mnist(train_limit=s.train, test_limit=s.test)
 
 
-def model(s: Scale | None = None, *, seed: int = 0) -> MLP:
+def build_model(s: Scale | None = None, *, seed: int = 0) -> MLP:
     """The chapter's 784-hidden-10 ReLU MLP, initialized from ``seed``."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     set_seed(check_int("seed", seed, low=0))
     return MLP(784, (s.hidden,), 10)
 
@@ -128,7 +128,7 @@ _GRIDS: dict = {}
 
 def warmup_steps(s: Scale, batch_size: int, epochs: int | None = None) -> int:
     """Warm-up length for one run: ``s.warmup_fraction`` of its steps (at least 1)."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     batch_size = check_int("batch_size", batch_size, low=1)
     epochs = s.epochs if epochs is None else check_int("epochs", epochs, low=1)
     n = len(data(s).x_train)
@@ -138,7 +138,7 @@ def warmup_steps(s: Scale, batch_size: int, epochs: int | None = None) -> int:
 def run(s: Scale | None, optimizer: str, batch_size: int, lr: float, *, warmup: bool = False,
         seed: int = 0, progress: bool = False) -> History:
     """One cell of the grid: train for ``s.epochs`` epochs and return the History (cached per process)."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     check_choice("optimizer", optimizer, OPTIMIZERS)
     batch_size = check_int("batch_size", batch_size, low=1)
     lr = check_float("lr", lr, low=0.0, low_open=True)
@@ -148,7 +148,7 @@ def run(s: Scale | None, optimizer: str, batch_size: int, lr: float, *, warmup: 
     if key not in _RUNS:
         wu = warmup_steps(s, batch_size) if warmup else 0
         label = f"{optimizer}, BS {batch_size}, lr {lr:.3g}" + (", warm-up" if warmup else "")
-        _RUNS[key] = fit(model(s, seed=seed), data(s), optimizer=optimizer, lr=lr, batch_size=batch_size,
+        _RUNS[key] = fit(build_model(s, seed=seed), data(s), optimizer=optimizer, lr=lr, batch_size=batch_size,
                          epochs=s.epochs, warmup_steps=wu, seed=seed, train_eval_limit=1, label=label,
                          progress=progress)
     return _RUNS[key]
@@ -187,7 +187,7 @@ def grid(s: Scale | None = None, *, optimizer: str = "sgd", warmup: bool = False
 
     A run that diverges predicts one class; its accuracy is counted as chance (0.1).
     """
-    s = _scale(s)
+    s = SCALES.resolve(s)
     check_choice("optimizer", optimizer, OPTIMIZERS)
     check_bool("warmup", warmup)
     seed = check_int("seed", seed, low=0)
@@ -212,7 +212,7 @@ def grid(s: Scale | None = None, *, optimizer: str = "sgd", warmup: bool = False
 def grid_seeds(s: Scale | None = None, seed: int = 0) -> tuple[int, ...]:
     """The training seeds behind seed ``seed`` of the chapter: ``s.grid_seeds`` consecutive
     seeds, disjoint for different ``seed`` (ci: seed 0 -> 0, 1, 2; seed 1 -> 3, 4, 5)."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     seed = check_int("seed", seed, low=0)
     return tuple(range(s.grid_seeds * seed, s.grid_seeds * (seed + 1)))
 
@@ -220,7 +220,7 @@ def grid_seeds(s: Scale | None = None, seed: int = 0) -> tuple[int, ...]:
 def mean_grid(s: Scale | None = None, *, optimizer: str = "sgd", warmup: bool = False,
               seeds=(0,)) -> Grid:
     """The grid trained once per seed in ``seeds``: mean accuracy and its spread over seeds."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     seeds = tuple(check_int(f"seeds[{i}]", x, low=0) for i, x in enumerate(seeds))
     if not seeds:
         raise ValueError("seeds must hold at least one seed, got none")
@@ -248,7 +248,7 @@ def tuned_accuracy(g: Grid) -> dict[int, float]:
 
 def steps_per_run(s: Scale | None, batch_size: int) -> int:
     """How many optimizer steps one grid run at ``batch_size`` takes: epochs x ceil(N / B)."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     batch_size = check_int("batch_size", batch_size, low=1)
     return s.epochs * math.ceil(len(data(s).x_train) / batch_size)
 
@@ -480,7 +480,7 @@ def steps_to_target(s: Scale | None = None, *, seed: int = 0, best: dict | None 
     until the test accuracy reaches ``s.target``; keep the fewest steps. ``best``: the tuned lr
     per batch size to start from (default: ``best_lrs`` of this seed's plain SGD grid). A run
     gives up after ``s.max_steps`` steps, ``s.max_samples`` samples, or the fewest steps found so far."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     seed = check_int("seed", seed, low=0)
     factors = tuple(check_float(f"factors[{i}]", f, low=0.0, low_open=True) for i, f in enumerate(factors))
     if best is None:
@@ -499,7 +499,7 @@ def steps_to_target(s: Scale | None = None, *, seed: int = 0, best: dict | None 
         for f in factors:
             lr = base * f
             cap = min(s.max_steps, max(1, s.max_samples // b), best_run.steps if best_run else s.max_steps)
-            m = model(s, seed=seed)
+            m = build_model(s, seed=seed)
             probe = TargetProbe(x_eval, y_eval, s.target, max_steps=cap)
             try:
                 fit(m, d, lr=lr, batch_size=b, epochs=math.ceil(cap * b / n), seed=seed,
@@ -599,7 +599,7 @@ def noise_scale(s: Scale | None = None, *, seed: int = 0, batch_size: int | None
     """B_noise = tr(Sigma)/|G|^2 (McCandlish et al. 2018) on ``s.noise_pool`` training images, at the
     weights where the run at ``batch_size`` (default: the smallest) reached the target in
     ``steps_to_target(s, seed=seed, best=best)``."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     runs = steps_to_target(s, seed=seed, best=best)
     batch_size = min(s.target_batch_sizes) if batch_size is None else batch_size
     check_choice("batch_size", batch_size, s.target_batch_sizes)
@@ -620,7 +620,7 @@ _CONVEX: dict = {}
 
 def convex_data(s: Scale | None = None) -> Data:
     """MNIST as 7x7 average-pooled pixels (49 features, a fixed feature map), standardized."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     key = ("data", s.convex_train, s.test)
     if key not in _CONVEX:
         d = mnist(train_limit=s.convex_train, test_limit=s.test)
@@ -651,7 +651,7 @@ def convex_optimum(s: Scale | None = None) -> dict[str, object]:
     Returns the parameters (float32, in ``named_parameters`` order), the objective there and
     the gradient norm left at the optimum (how accurate it is).
     """
-    s = _scale(s)
+    s = SCALES.resolve(s)
     key = ("opt", s.convex_train)
     if key not in _CONVEX:
         d = convex_data(s)
@@ -696,7 +696,7 @@ class DistanceToOptimum:
 def convex_run(s: Scale | None, schedule, *, seed: int = 0, label: str | None = None, probes=()) -> History:
     """Train softmax regression with ``schedule`` (a list of Phase) from zero weights, measuring
     the distance to the optimum after every epoch (and whatever extra ``probes`` measure)."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     d, opt = convex_data(s), convex_optimum(s)
     m = convex_model(seed=seed)
     with torch.no_grad():
@@ -737,7 +737,7 @@ def noise_ball(s: Scale | None = None, *, lr: float = CONVEX_LR, seed: int = 0,
     measured at the end of each epoch, or with ``every_step`` after every step of that
     last quarter (the weights in the middle of an epoch included).
     """
-    s = _scale(s)
+    s = SCALES.resolve(s)
     lr = check_float("lr", lr, low=0.0, low_open=True)
     seed = check_int("seed", seed, low=0)
     check_bool("every_step", every_step)
@@ -763,7 +763,7 @@ def schedules(s: Scale | None = None, *, lr: float = CONVEX_LR, batch_size: int 
               phases: int = 4, seed: int = 0) -> dict[str, History]:
     """Smith et al. (2018): decay the lr by ``factor`` per phase, or grow the batch by ``factor``
     at the same points. Both keep the same noise scale lr * N / B in every phase."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     lr = check_float("lr", lr, low=0.0, low_open=True)
     batch_size = check_int("batch_size", batch_size, low=1)
     factor = check_int("factor", factor, low=2)
@@ -810,7 +810,7 @@ def best_lr_rows(g: Grid, best: dict, s: Scale | None = None) -> list[list]:
     it is the grid's smallest or largest lr), the lrs the linear and the square-root rule
     predict from the smallest batch size's best lr, and the row's best accuracy."""
     check_type("g", g, Grid, "a lecturelib.experiments.lr_scaling.Grid")
-    s = _scale(s)
+    s = SCALES.resolve(s)
     _best_arrays(best, g.batch_sizes)
     edge, b0 = at_edge(g), min(g.batch_sizes)
     rows = []
@@ -952,12 +952,6 @@ def schedule_ratios(sched: dict) -> tuple[float, float]:
     return g.steps[-1] / d.steps[-1], last_phase_distance(g) / last_phase_distance(d)
 
 
-def preset_of(s: Scale) -> str:
-    """The name of the preset whose Scale ``s`` is ("ci", "quick", "full"; "custom" if none)."""
-    check_type("s", s, Scale, "a lecturelib.experiments.lr_scaling.Scale")
-    return next((name for name, v in SCALES.items() if v == s), "custom")
-
-
 def ridge_results(s: Scale | None = None, *, seed: int = 0) -> dict:
     """Everything LR1, LR2, LR3 and BS12 are read from, for seed ``seed`` of the chapter.
 
@@ -966,7 +960,7 @@ def ridge_results(s: Scale | None = None, *, seed: int = 0) -> dict:
     batch size starting from the averaged grid's tuned lr, and averaged (``mean_steps``); the
     noise scale is measured at the first seed's target weights. Cached, like its parts.
     """
-    s = _scale(s)
+    s = SCALES.resolve(s)
     seeds = grid_seeds(s, seed)
     sgd = mean_grid(s, optimizer="sgd", warmup=True, seeds=seeds)
     adam = grid(s, optimizer="adam", seed=seeds[0])
@@ -980,7 +974,7 @@ def ridge_results(s: Scale | None = None, *, seed: int = 0) -> dict:
 
 def convex_results(s: Scale | None = None, *, seed: int = 0) -> dict:
     """Everything BS13 is read from: the optimum, the noise ball and the two schedules."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     return {"scale": s, "optimum": convex_optimum(s), "ball": noise_ball(s, seed=seed),
             "sched": schedules(s, seed=seed)}
 
@@ -992,12 +986,6 @@ def _best_arrays(best, batch_sizes):
         raise TypeError(f"best must be a non-empty dict of batch size -> lr, got {best!r}")
     keys = sorted(best) if batch_sizes is None else [check_choice("batch_sizes", b, tuple(best)) for b in batch_sizes]
     return np.array(keys, dtype=float), np.array([best[k] for k in keys], dtype=float)
-
-
-def _scale(s):
-    if s is None:
-        return scale()
-    return check_type("s", s, Scale, "a lecturelib.experiments.lr_scaling.Scale or None")
 
 
 def _check_runs(runs):

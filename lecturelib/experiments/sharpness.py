@@ -17,7 +17,7 @@ import torch
 
 from .._checks import check_int, check_type
 from ..data import mnist
-from ..presets import pick
+from ..presets import ScaleTable
 from ..sharpness import perturbation_sharpness, top_hessian_eigenvalue
 from ..train import History, fit
 from . import batch_size as bs
@@ -38,7 +38,7 @@ class Scale:
 
 # The study's temperature is lr/B = 0.01/64; the lines sit at ¼, 1, 4 and 16 times it.
 STUDY_T = 0.01 / 64
-SCALES = {
+SCALES = ScaleTable(Scale, {
     "ci": Scale(probe_samples=1000, power_iters=20, radius=0.05, perturbations=5, temp_train_limit=4000,
                 temp_epochs=3, temp_batch_sizes=(16, 64, 256),
                 temperatures=(STUDY_T / 4, STUDY_T, 4 * STUDY_T, 16 * STUDY_T)),
@@ -48,12 +48,12 @@ SCALES = {
     "full": Scale(probe_samples=10_000, power_iters=50, radius=0.05, perturbations=20, temp_train_limit=60_000,
                   temp_epochs=10, temp_batch_sizes=(16, 64, 256),
                   temperatures=(STUDY_T / 4, STUDY_T, 4 * STUDY_T, 16 * STUDY_T)),
-}
+})
 
 
 def scale(preset: str | None = None) -> Scale:
     """The ``Scale`` of the active preset (or of ``preset``)."""
-    return pick(SCALES, preset)
+    return SCALES.pick(preset)
 
 
 @dataclass
@@ -71,7 +71,7 @@ class Measured:
 
 def measure(model, s: Scale | None = None, *, seed: int = 0) -> tuple[float, float]:
     """(λ_max, mean loss rise at ‖δ‖ = radius × ‖θ‖) of the model's training loss on the probe samples."""
-    s = _scale(s)
+    s = SCALES.resolve(s, from_table=True)
     check_type("model", model, torch.nn.Module, "a torch.nn.Module")
     probe = mnist(train_limit=s.probe_samples, test_limit=1)
     x, y = probe.x_train, probe.y_train
@@ -86,8 +86,8 @@ def measure(model, s: Scale | None = None, *, seed: int = 0) -> tuple[float, flo
 
 def minima(s: Scale | None = None, *, seed: int = 0, progress: bool = False) -> dict[str, Measured]:
     """BS15: the batch-size chapter's four runs at this preset, each with its sharpness."""
-    s = _scale(s)
-    runs_scale = bs.scale(_preset_of(s))
+    s = SCALES.resolve(s, from_table=True)
+    runs_scale = bs.scale(SCALES.preset_of(s))
     out = {}
     for spec in bs.generalization_runs(runs_scale):
         model = bs.build_model(runs_scale, seed=seed)
@@ -116,9 +116,9 @@ class TemperatureRun:
 
 def temperature_grid(s: Scale | None = None, *, seed: int = 0, progress: bool = False) -> list[TemperatureRun]:
     """BS16: every (B, lr = B × T) pair of the grid, at the same budget of training samples."""
-    s = _scale(s)
+    s = SCALES.resolve(s, from_table=True)
     check_int("seed", seed, low=0)
-    runs_scale = bs.scale(_preset_of(s))
+    runs_scale = bs.scale(SCALES.preset_of(s))
     data = mnist(train_limit=s.temp_train_limit, test_limit=runs_scale.test_limit)
     out = []
     for t in s.temperatures:
@@ -147,17 +147,3 @@ def spread(values) -> float:
     """max − min of the finite values (a diverged run counts as the worst: accuracy 0)."""
     values = [v if v == v else 0.0 for v in values]
     return max(values) - min(values)
-
-
-def _preset_of(s: Scale) -> str:
-    return next(name for name, sc in SCALES.items() if sc is s)
-
-
-def _scale(s):
-    if s is None:
-        return scale()
-    check_type("s", s, Scale, "a lecturelib.experiments.sharpness.Scale or None")
-    if not any(s is sc for sc in SCALES.values()):
-        raise ValueError("s must be one of sharpness.SCALES (use sharpness.scale(preset))")
-    return s
-

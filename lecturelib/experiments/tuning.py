@@ -21,7 +21,7 @@ from .. import sampling
 from .._checks import check_float, check_int, check_type
 from ..data import Data, mnist
 from ..models import MLP
-from ..presets import pick, set_seed
+from ..presets import ScaleTable, set_seed
 from ..train import Phase, fit
 
 
@@ -42,14 +42,14 @@ class Scale:
         return self.points_per_dim ** len(search_space())
 
 
-SCALES = {
+SCALES = ScaleTable(Scale, {
     "ci": Scale(train=1_000, val=1_000, epochs=1, points_per_dim=2, seeds=3,
                 importance_trials=48, importance_epochs=2),
     "quick": Scale(train=4_000, val=2_000, epochs=2, points_per_dim=2, seeds=3,
                    importance_trials=64, importance_epochs=2),
     "full": Scale(train=50_000, val=10_000, epochs=5, points_per_dim=3, seeds=5,
                   importance_trials=200, importance_epochs=5),
-}
+})
 
 # The values a trial of the search comparison takes for what the search leaves out.
 BASE = {"lr": 0.03, "momentum": 0.9, "width": 64, "batch_size": 32, "weight_decay": 1e-5}
@@ -57,7 +57,7 @@ BASE = {"lr": 0.03, "momentum": 0.9, "width": 64, "batch_size": 32, "weight_deca
 
 def scale(preset: str | None = None) -> Scale:
     """The ``Scale`` of the active preset (or of ``preset``)."""
-    return pick(SCALES, preset)
+    return SCALES.pick(preset)
 
 
 def search_space() -> list[sampling.Param]:
@@ -72,14 +72,14 @@ def search_space() -> list[sampling.Param]:
 
 def data(s: Scale | None = None) -> Data:
     """Training images and a validation set cut from the *training* split (stored in the test slots)."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     full = mnist(train_limit=s.train + s.val, test_limit=1)
     return Data(full.x_train[:s.train], full.y_train[:s.train], full.x_train[s.train:], full.y_train[s.train:])
 
 
 def objective(params: dict, s: Scale | None = None, *, seed: int = 0) -> float:
     """Validation accuracy after training with ``params`` (keys of BASE; missing ones take BASE's value)."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     seed = check_int("seed", seed, low=0, high=2**32 - 1)
     check_type("params", params, dict, "a dict of hyperparameter name -> value")
     unknown = set(params) - set(BASE)
@@ -98,7 +98,7 @@ def objective(params: dict, s: Scale | None = None, *, seed: int = 0) -> float:
 
 def make_objective(s: Scale | None = None, *, seed: int = 0):
     """``objective`` with the scale and seed fixed: the callable the search drivers take."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     return lambda params: objective(params, s, seed=seed)
 
 
@@ -111,7 +111,7 @@ def compare(s: Scale | None = None, *, seeds=None, strategies=STRATEGIES) -> dic
     The seed sets both the strategy's random numbers and the training runs'
     initialization, so a strategy's spread over seeds includes training noise.
     """
-    s = _scale(s)
+    s = SCALES.resolve(s)
     seeds = range(s.seeds) if seeds is None else seeds
     seeds = [check_int("seed", k, low=0) for k in seeds]
     for name in strategies:
@@ -128,7 +128,7 @@ def startup_trials(budget: int) -> int:
 def search(strategy: str, s: Scale | None = None, *, seed: int = 0, storage: str | None = None,
            study_name: str | None = None) -> sampling.SearchResult:
     """One search with ``strategy`` on the real objective at scale ``s``."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     f, space, rng = make_objective(s, seed=seed), search_space(), np.random.default_rng(seed)
     if strategy == "grid":
         return sampling.grid_search(f, space, s.points_per_dim, rng=rng)
@@ -183,7 +183,7 @@ def decayed_lr(lr: float, decay: float, epoch: int) -> float:
 
 def importance_objective(params: dict, s: Scale | None = None, *, seed: int = 0) -> float:
     """Validation accuracy of one importance trial: ``params`` holds every name of ``importance_space``."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     seed = check_int("seed", seed, low=0, high=2**32 - 1)
     check_type("params", params, dict, "a dict of hyperparameter name -> value")
     names = {p.name for p in importance_space()}
@@ -204,7 +204,7 @@ def importance_objective(params: dict, s: Scale | None = None, *, seed: int = 0)
 def importance_search(s: Scale | None = None, *, seed: int = 0, storage: str | None = None,
                       study_name: str | None = None) -> sampling.SearchResult:
     """HP3: ``s.importance_trials`` random trials over ``importance_space`` (an Optuna study)."""
-    s = _scale(s)
+    s = SCALES.resolve(s)
     seed = check_int("seed", seed, low=0, high=2**32 - 1)
     return sampling.optuna_search(lambda params: importance_objective(params, s, seed=seed), importance_space(),
                                   s.importance_trials, sampler="random", seed=seed, storage=storage,
@@ -231,9 +231,3 @@ def important_and_irrelevant(params: dict) -> float:
 
 def toy_space() -> list[sampling.Param]:
     return [sampling.Param("x", 0.0, 1.0), sampling.Param("y", 0.0, 1.0)]
-
-
-def _scale(s):
-    if s is None:
-        return scale()
-    return check_type("s", s, Scale, "a lecturelib.experiments.tuning.Scale or None")

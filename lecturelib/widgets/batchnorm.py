@@ -55,7 +55,7 @@ class BatchNormExplorer(_RunsPanel):
         label = f"{self.depth.value} layers, {'BN' if norm else 'no BN'}, lr {self.lr.value:.3g}"
         self.status.value = f"training {label}…"
         with self.busy():
-            model = self.bn_exp.mlp(self.scale, norm=norm, depth=self.depth.value, seed=self.seed)
+            model = self.bn_exp.build_model(self.scale, norm=norm, depth=self.depth.value, seed=self.seed)
             history = self.bn_exp.train(model, self.scale, lr=self.lr.value, seed=self.seed, label=label)
         self.histories[label] = history
         self.last_model = model

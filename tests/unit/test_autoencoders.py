@@ -9,7 +9,9 @@ import pytest
 import torch
 from torch import nn
 
+import lecturelib
 from lecturelib import autoencoders as ae
+from lecturelib.autoencoders import cache as ae_cache
 from lecturelib.data import Data
 from lecturelib.train import History, fit
 
@@ -309,7 +311,7 @@ def test_history_round_trips_through_json():
                 epoch=[0, 1], steps=[0, 3], samples=[0, 12], seconds=[0.0, 0.123456789012345],
                 batch_size=[None, 4], lr=[None, 0.1],
                 values={"test_loss": [1.0, 1 / 3], "test_acc": [np.float64(0.5), 0.75]})
-    back = History.from_dict(json.loads(json.dumps(ae._plain(h.to_dict()))))
+    back = History.from_dict(json.loads(json.dumps(ae_cache._plain(h.to_dict()))))
     assert back == h
     assert type(back.values["test_acc"][0]) is float
 
@@ -345,16 +347,16 @@ def test_cache_weights_of_another_model_retrain(cache, capsys):
 
 def test_cache_other_code_fingerprint_retrains(cache, capsys, monkeypatch):
     tmp_path, train, calls = cache
-    monkeypatch.setattr(ae, "code_fingerprint", lambda modules=None: "aaaa")
+    monkeypatch.setattr(ae_cache, "code_fingerprint", lambda modules=None: "aaaa")
     ae.train_cached(CONFIG, ae.Autoencoder(2, ()), train)
-    monkeypatch.setattr(ae, "code_fingerprint", lambda modules=None: "bbbb")
+    monkeypatch.setattr(ae_cache, "code_fingerprint", lambda modules=None: "bbbb")
     capsys.readouterr()
     ae.train_cached(CONFIG, ae.Autoencoder(2, ()), train)
     err = capsys.readouterr().err
     assert len(calls) == 2 and "trained by other code (fingerprint aaaa, now bbbb)" in err
     assert [p.name.split("-")[1] for p in tmp_path.glob("*.json")] == ["bbbb.json"]   # old one gone
     # An entry renamed to the new fingerprint is caught by the fingerprint inside its JSON.
-    monkeypatch.setattr(ae, "code_fingerprint", lambda modules=None: "cccc")
+    monkeypatch.setattr(ae_cache, "code_fingerprint", lambda modules=None: "cccc")
     for p in tmp_path.iterdir():
         p.rename(p.with_name(p.name.replace("bbbb", "cccc")))
     ae.train_cached(CONFIG, ae.Autoencoder(2, ()), train)
@@ -410,29 +412,47 @@ def test_source_fingerprint_ignores_comments_docstrings_and_layout():
 
 
 def test_code_fingerprint_follows_the_fingerprinted_sources(tmp_path, monkeypatch):
-    package = Path(ae.__file__).parent
+    package = Path(lecturelib.__file__).parent
     copy = tmp_path / "lecturelib"
     shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(ae, "_PACKAGE", copy)
+    monkeypatch.setattr(ae_cache, "_PACKAGE", copy)
 
     def fingerprint():
-        monkeypatch.setattr(ae, "_FINGERPRINTS", {})
+        monkeypatch.setattr(ae_cache, "_FINGERPRINTS", {})
         return ae.code_fingerprint()
 
     before = fingerprint()
     train_py = copy / "train.py"
     train_py.write_text(train_py.read_text() + "\n# a comment changes nothing\n")
     assert fingerprint() == before
-    (copy / "plots.py").write_text((copy / "plots.py").read_text() + "\nX = 1\n")  # not fingerprinted
+    histories_py = copy / "plots" / "histories.py"
+    histories_py.write_text(histories_py.read_text() + "\nX = 1\n")  # not fingerprinted
     assert fingerprint() == before
     train_py.write_text(train_py.read_text().replace("steps += 1", "steps += 1\n            pass", 1))
     assert fingerprint() != before
-    assert "train" in ae.FINGERPRINT_MODULES and "plots" not in ae.FINGERPRINT_MODULES
+    assert "train" in ae.FINGERPRINT_MODULES and not any(m.startswith("plots") for m in ae.FINGERPRINT_MODULES)
+
+
+@pytest.mark.parametrize("part, trains", [("models", True), ("objectives", True), ("cache", True),
+                                          ("analysis", False), ("figures", False)])
+def test_code_fingerprint_covers_the_autoencoder_modules_that_train(tmp_path, monkeypatch, part, trains):
+    """The package's parts that build, train or store a model are fingerprinted; those that only
+    look at a trained one are not."""
+    copy = tmp_path / "lecturelib"
+    shutil.copytree(Path(lecturelib.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(ae_cache, "_PACKAGE", copy)
+    monkeypatch.setattr(ae_cache, "_FINGERPRINTS", {})
+    before = ae.code_fingerprint()
+    source = copy / "autoencoders" / f"{part}.py"
+    source.write_text(source.read_text() + "\nX = 1\n")
+    monkeypatch.setattr(ae_cache, "_FINGERPRINTS", {})
+    assert (ae.code_fingerprint() != before) is trains
+    assert (f"autoencoders.{part}" in ae.FINGERPRINT_MODULES) is trains
 
 
 def test_code_fingerprint_is_computed_once_per_process(monkeypatch):
     first = ae.code_fingerprint()
-    monkeypatch.setattr(ae, "_PACKAGE", Path("/nonexistent"))
+    monkeypatch.setattr(ae_cache, "_PACKAGE", Path("/nonexistent"))
     assert ae.code_fingerprint() == first     # the code this process imported, not today's files
 
 

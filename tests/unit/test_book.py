@@ -41,7 +41,7 @@ def test_notebook_is_in_the_toc(path):
 # --- alt text for figures ---------------------------------------------------------------
 # myst-nb gives every image output of a code cell the alt text in the cell's metadata
 # ("mystnb": {"image": {"alt": ...}}). A cell draws a matplotlib figure when its source
-# calls one of the figure functions below; nothing else in lecturelib draws (plots.py,
+# calls one of the figure functions below; nothing else in lecturelib draws (the plots package,
 # autoencoders.show_images/show_codes and conv.draw are its only figure code outside the
 # widgets, and the experiments modules draw nothing):
 #   - lecturelib.plots: every public function but label() (axes, curves, final_bars, lr_grid, ...);
