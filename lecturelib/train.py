@@ -226,10 +226,10 @@ def fit(model: nn.Module, data: Data, *, optimizer="sgd", lr: float | None = 0.0
     run = Run(model, opt, data, objective, history, callbacks, torch.Generator().manual_seed(seed), device,
               epochs=len(plan), total_steps=sum(p.epochs * math.ceil(n / p.batch_size) for p in phases))
 
-    stopped = _each(run, "on_train_begin")   # a Checkpoint, called last, may restore a saved run here
+    _each(run, "on_train_begin")   # a Checkpoint, called last, may restore a saved run here
     if not run.resumed:
-        _record(run)                         # entry 0: the model before training
-    if not stopped and history.stopped is None:   # a restored run that had stopped has nothing left
+        _record(run)               # entry 0: the model before training
+    if history.stopped is None:    # else a callback stopped the run already, or the restored run had stopped
         _train(run, plan, base_lr)
     for cb in callbacks:
         try:

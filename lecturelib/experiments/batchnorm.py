@@ -80,7 +80,8 @@ def mlp(s: Scale | None = None, *, norm=None, bn_position: str = "before", depth
 def train(model, s: Scale | None = None, *, lr: float, batch_size: int = BATCH_SIZE, epochs: int | None = None,
           optimizer="sgd", probes=(), seed: int = 0, train_limit: int | None = None,
           label: str | None = None) -> History:
-    """Train ``model`` on the chapter's data with momentum-free SGD (or ``optimizer``)."""
+    """Train ``model`` on the chapter's data with momentum-free SGD (or ``optimizer``); ``probes``
+    are ``fit`` callbacks."""
     s = _scale(s)
     epochs = s.epochs if epochs is None else epochs
     return fit(model, data(s, train_limit=train_limit), optimizer=optimizer, lr=lr, batch_size=batch_size, epochs=epochs,

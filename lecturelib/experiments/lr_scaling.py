@@ -690,7 +690,7 @@ class DistanceToOptimum(Callback):
 
 def convex_run(s: Scale | None, schedule, *, seed: int = 0, label: str | None = None, probes=()) -> History:
     """Train softmax regression with ``schedule`` (a list of Phase) from zero weights, measuring
-    the distance to the optimum after every epoch (and whatever extra ``probes`` measure)."""
+    the distance to the optimum after every epoch (and whatever extra ``probes``, ``fit`` callbacks, measure)."""
     s = _scale(s)
     d, opt = convex_data(s), convex_optimum(s)
     m = convex_model(seed=seed)
