@@ -104,10 +104,12 @@ class Callback:
 
     Any hook but ``measure`` and ``on_train_end`` may raise ``StopTraining``. The same
     hook of the other callbacks still runs (every callback sees every call), then the
-    run stops. Raised during an epoch, the epoch ends there: its entry is recorded
-    (the model as it is then) and ``on_epoch_end`` runs as for any epoch. Raised in
-    ``on_train_begin``, nothing is trained and entry 0 is the last. ``fit`` returns
-    the History with the first reason given in ``History.stopped``.
+    run stops. Raised in ``on_step_begin`` or ``on_step_end``, the epoch ends there:
+    its entry is recorded (the model as it is then) and ``on_epoch_end`` runs as for
+    any epoch. Raised in ``on_epoch_end``, that epoch is the last. Raised in
+    ``on_epoch_begin``, the epoch does not start, and in ``on_train_begin`` nothing is
+    trained: the last entry already is the model as it is. ``fit`` returns the History
+    with the first reason given in ``History.stopped``, after ``on_train_end``.
 
     A callback used with a ``Checkpoint`` also needs ``state_dict()`` (tensors and
     plain values) and ``load_state_dict(state)``, so that a resumed run measures like

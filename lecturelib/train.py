@@ -223,79 +223,72 @@ def fit(model: nn.Module, data: Data, *, optimizer="sgd", lr: float | None = 0.0
     history = History(label=label or _default_label(phases, config["optimizer"]), config=config)
     # One entry per epoch, so a resumed run skips exactly the epochs it has already done.
     plan = [phase for phase in phases for _ in range(phase.epochs)]
-    run = Run(model, opt, data, objective, history, callbacks, torch.Generator().manual_seed(seed), device,
-              epochs=len(plan), total_steps=sum(p.epochs * math.ceil(n / p.batch_size) for p in phases))
+    generator = torch.Generator().manual_seed(seed)
+    run = Run(model, opt, data, objective, history, callbacks, generator, device, epochs=len(plan),
+              total_steps=sum(p.epochs * math.ceil(n / p.batch_size) for p in phases))
 
-    _each(run, "on_train_begin")   # a Checkpoint, called last, may restore a saved run here
+    _call_hook(run, "on_train_begin")   # a Checkpoint, called last, may restore a saved run here
     if not run.resumed:
-        _record(run)               # entry 0: the model before training
-    if history.stopped is None:    # else a callback stopped the run already, or the restored run had stopped
-        _train(run, plan, base_lr)
-    for cb in callbacks:
-        try:
-            cb.on_train_end(run)
-        except StopTraining as stop:
-            raise RuntimeError(f"{type(cb).__name__}.on_train_end raised StopTraining({stop.reason!r}): "
-                               "the run is over by then; raise it from on_epoch_end") from stop
-    return history
-
-
-def _train(run: Run, plan: list[Phase], base_lr: float) -> None:
-    """Train the epochs of ``plan`` not done yet, until a callback stops the run or the loss diverges."""
-    history, watch = run.history, _DivergenceWatch(run.device)
-    run.model.train()
+        _record(run)                    # entry 0: the model before training
+    watch = _DivergenceWatch(device)
+    model.train()
     for epoch, phase in enumerate(plan[run.epoch:], start=run.epoch + 1):
+        if history.stopped is not None:   # a callback stopped the run, or the restored run had stopped
+            break
         run.epoch, run.batch_size = epoch, phase.batch_size
         if phase.lr is not None:
             base_lr = phase.lr
-        _sync(run.device)
+        if _call_hook(run, "on_epoch_begin"):
+            break   # the epoch does not start: the last entry is the model as it is
+        _sync(device)
         run.epoch_started = time.perf_counter()
-        if not _each(run, "on_epoch_begin"):
-            _steps(run, phase, base_lr, watch)
-        if watch.diverged_at is None:
-            watch.check()   # on a GPU the check is deferred; the epoch's end settles it
-        _sync(run.device)
-        run.seconds += time.perf_counter() - run.epoch_started
-        history.diverged_at = watch.diverged_at
-        if history.diverged:
-            history.config["diverged_at_epoch"] = epoch
-            history.stopped = history.stopped or history.divergence
-        _record(run)
-        _each(run, "on_epoch_end")
-        if history.stopped is not None:
-            return
+        for xb, yb in batches(data.x_train, data.y_train, phase.batch_size, shuffle=True, generator=generator):
+            run.lr = base_lr
+            if _call_hook(run, "on_step_begin"):   # Warmup sets run.lr here; a callback may stop the run
+                break
+            for group in opt.param_groups:
+                group["lr"] = run.lr
+            opt.zero_grad(set_to_none=True)
+            loss = objective.loss(model, xb, yb)
+            if watch.diverged(loss, run.steps + 1):
+                break   # this step's loss is not finite: no update with it, the run stops here
+            loss.backward()
+            opt.step()
+            run.steps += 1
+            run.samples += len(xb)
+            if _call_hook(run, "on_step_end", xb, yb):
+                break   # a callback stopped the run: the epoch ends here
+        _end_epoch(run, watch)
+    _call_hook(run, "on_train_end", may_stop=False)
+    return history
 
 
-def _steps(run: Run, phase: Phase, base_lr: float, watch: "_DivergenceWatch") -> None:
-    """One epoch's optimizer steps; returns early when a callback stops the run or the loss diverges."""
-    model, opt = run.model, run.optimizer
-    for xb, yb in batches(run.data.x_train, run.data.y_train, phase.batch_size, shuffle=True,
-                          generator=run.generator):
-        run.lr = base_lr
-        if _each(run, "on_step_begin"):   # Warmup sets this step's rate here
-            return
-        for group in opt.param_groups:
-            group["lr"] = run.lr
-        opt.zero_grad(set_to_none=True)
-        loss = run.objective.loss(model, xb, yb)
-        if watch.diverged(loss, run.steps + 1):
-            return   # this step's loss is not finite: no update with it, the run stops here
-        loss.backward()
-        opt.step()
-        run.steps += 1
-        run.samples += len(xb)
-        if _each(run, "on_step_end", xb, yb):
-            return
+def _end_epoch(run: Run, watch: "_DivergenceWatch") -> None:
+    """Close the epoch, whole or stopped early: its time, a divergence, its entry, then on_epoch_end."""
+    if watch.diverged_at is None:
+        watch.check()   # on a GPU the check is deferred; the epoch's end settles it
+    _sync(run.device)
+    run.seconds += time.perf_counter() - run.epoch_started
+    history = run.history
+    history.diverged_at = watch.diverged_at
+    if history.diverged:
+        history.config["diverged_at_epoch"] = run.epoch
+        history.stopped = history.stopped or history.divergence
+    _record(run)
+    _call_hook(run, "on_epoch_end")
 
 
-def _each(run: Run, hook: str, *args) -> bool:
-    """Call ``hook`` on every callback. True when one raised StopTraining: the first reason goes
-    to ``History.stopped``, and the other callbacks' hook still runs."""
+def _call_hook(run: Run, hook: str, *args, may_stop: bool = True) -> bool:
+    """Call ``hook`` on every callback; True when one raised StopTraining. The first reason goes to
+    ``History.stopped``, and the other callbacks' hook still runs."""
     stopped = False
     for cb in run.callbacks:
         try:
             getattr(cb, hook)(run, *args)
         except StopTraining as stop:
+            if not may_stop:
+                raise RuntimeError(f"{type(cb).__name__}.{hook} raised StopTraining({stop.reason!r}): "
+                                   "the run is over by then; raise it from on_epoch_end") from stop
             stopped = True
             if run.history.stopped is None:
                 run.history.stopped = stop.reason

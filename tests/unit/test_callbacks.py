@@ -125,9 +125,10 @@ def test_stop_before_a_step_takes_no_step(small):
     h = train.fit(make_model(), small, lr=0.05, batch_size=64, epochs=2,
                   callbacks=[Recorder(stop_at=("on_step_begin", 1, 2))])
     assert h.stopped == "on_step_begin said stop" and h.steps == [0, 2] and h.epoch == [0, 1]
-    h = train.fit(make_model(), small, lr=0.05, batch_size=64, epochs=2,
-                  callbacks=[Recorder(stop_at=("on_epoch_begin", 2, 4))])
-    assert h.stopped == "on_epoch_begin said stop" and h.steps == [0, 4, 4] and h.epoch == [0, 1, 2]
+    rec = Recorder(stop_at=("on_epoch_begin", 2, 4))
+    h = train.fit(make_model(), small, lr=0.05, batch_size=64, epochs=3, callbacks=[rec])
+    assert h.stopped == "on_epoch_begin said stop" and h.steps == [0, 4] and h.epoch == [0, 1]   # no epoch 2
+    assert rec.log[-2:] == [("on_epoch_begin", 2, 4), ("on_train_end", 2, 4)]
 
 
 def test_stop_in_on_train_begin_trains_nothing(small):
