@@ -7,7 +7,7 @@ points, the way Keras and fastai do. A callback may end the run early by raising
 ``StopTraining``; ``fit`` then returns the History recorded so far, with the reason
 in ``History.stopped``.
 
-This module holds the protocol (``Callback``, ``StopTraining``, ``Run``) and the
+This module holds the protocol (``Callback``, ``StopTraining``, ``TrainState``) and the
 built-in callbacks ``Evaluation``, ``Warmup``, ``RunEstimate`` and ``ProgressBar``;
 ``lecturelib.checkpoint.Checkpoint`` is one too. The probes of ``lecturelib.probes``,
 ``lecturelib.smoothness`` and the experiment modules are callbacks as well.
@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from ._checks import check_bool, check_int, check_type
+from .progress import RunClock, progress_bar
 
 if TYPE_CHECKING:   # train imports this module, so History is named here for the annotations only
     from .data import Data
@@ -40,7 +41,7 @@ class StopTraining(Exception):
 
 
 @dataclass
-class Run:
+class TrainState:
     """The run in progress, as every hook sees it. ``fit`` updates it as it trains.
 
     ``epoch`` is the epoch in progress (from 1; 0 before training), ``steps`` and
@@ -79,7 +80,7 @@ class Run:
 class Callback:
     """Base class of everything ``fit`` calls during a run; every hook does nothing by default.
 
-    ``fit`` calls the hooks in this order (``run`` is the ``Run`` in progress)::
+    ``fit`` calls the hooks in this order (``run`` is the ``TrainState`` in progress)::
 
         on_train_begin(run)              once, before entry 0
         measure(run) -> dict             entry 0: the model before training (not on a resumed run)
@@ -107,9 +108,10 @@ class Callback:
     run stops. Raised in ``on_step_begin`` or ``on_step_end``, the epoch ends there:
     its entry is recorded (the model as it is then) and ``on_epoch_end`` runs as for
     any epoch. Raised in ``on_epoch_end``, that epoch is the last. Raised in
-    ``on_epoch_begin``, the epoch does not start, and in ``on_train_begin`` nothing is
-    trained: the last entry already is the model as it is. ``fit`` returns the History
-    with the first reason given in ``History.stopped``, after ``on_train_end``.
+    ``on_epoch_begin``, the epoch does not start (the last entry already is the model
+    as it is); raised in ``on_train_begin``, nothing is trained and entry 0 is the
+    only one. ``fit`` returns the History with the first reason given in
+    ``History.stopped``, after ``on_train_end``.
 
     A callback used with a ``Checkpoint`` also needs ``state_dict()`` (tensors and
     plain values) and ``load_state_dict(state)``, so that a resumed run measures like
@@ -118,30 +120,30 @@ class Callback:
 
     order = 0
 
-    def on_train_begin(self, run: Run) -> None:
+    def on_train_begin(self, run: TrainState) -> None:
         pass
 
-    def on_epoch_begin(self, run: Run) -> None:
+    def on_epoch_begin(self, run: TrainState) -> None:
         pass
 
-    def on_step_begin(self, run: Run) -> None:
+    def on_step_begin(self, run: TrainState) -> None:
         pass
 
-    def on_step_end(self, run: Run, xb: torch.Tensor, yb: torch.Tensor) -> None:
+    def on_step_end(self, run: TrainState, xb: torch.Tensor, yb: torch.Tensor) -> None:
         pass
 
-    def measure(self, run: Run) -> dict:
+    def measure(self, run: TrainState) -> dict:
         return {}
 
-    def on_epoch_end(self, run: Run) -> None:
+    def on_epoch_end(self, run: TrainState) -> None:
         pass
 
-    def on_train_end(self, run: Run) -> None:
+    def on_train_end(self, run: TrainState) -> None:
         pass
 
 
 class _NoState:
-    """For a built-in callback that rebuilds what it needs from the Run: nothing to checkpoint."""
+    """For a built-in callback that rebuilds what it needs from the TrainState: nothing to checkpoint."""
 
     def state_dict(self) -> dict:
         return {}
@@ -163,7 +165,7 @@ class Evaluation(_NoState, Callback):
         self.train_limit = None if train_limit is None else check_int("train_limit", train_limit, low=1)
         self.batch_size = check_int("batch_size", batch_size, low=1)
 
-    def measure(self, run: Run) -> dict:
+    def measure(self, run: TrainState) -> dict:
         d, metrics = run.data, {}
         for split, (x, y) in (("train", (d.x_train[:self.train_limit], d.y_train[:self.train_limit])),
                               ("test", (d.x_test, d.y_test))):
@@ -185,10 +187,10 @@ class Warmup(_NoState, Callback):
     def __init__(self, steps: int):
         self.steps = check_int("steps", steps, low=0)
 
-    def on_train_begin(self, run: Run) -> None:
+    def on_train_begin(self, run: TrainState) -> None:
         run.history.config["warmup_steps"] = self.steps
 
-    def on_step_begin(self, run: Run) -> None:
+    def on_step_begin(self, run: TrainState) -> None:
         if self.steps:
             run.lr = run.lr * min(1.0, (run.steps + 1) / self.steps)
 
@@ -207,19 +209,21 @@ class RunEstimate(_NoState, Callback):
         self.enabled = check_bool("enabled", enabled)
         self.clock = None
 
-    def on_epoch_begin(self, run: Run) -> None:
-        if self.clock is None:   # the first epoch of this call: counters restored, entry 0 timed
-            from .progress import RunClock
+    def on_train_begin(self, run: TrainState) -> None:
+        self.clock = None   # made at the first epoch, when entry 0's evaluation time is known
+
+    def on_epoch_begin(self, run: TrainState) -> None:
+        if self.clock is None:   # the first epoch of this call (a resumed run starts later)
             self._first = (run.steps, run.seconds)
             self.clock = RunClock(run.total_steps - run.steps, label=run.history.label,
                                   evaluations=run.epochs - run.epoch + 1, eval_seconds=run.eval_seconds,
                                   device=run.device, enabled=self.enabled)
 
-    def on_step_end(self, run: Run, xb, yb) -> None:
+    def on_step_end(self, run: TrainState, xb, yb) -> None:
         if self.clock.pending:
             self.clock.step(run.steps - self._first[0], run.train_seconds() - self._first[1])
 
-    def on_epoch_end(self, run: Run) -> None:
+    def on_epoch_end(self, run: TrainState) -> None:
         self.clock.finish_epoch(run.steps - self._first[0], run.seconds - self._first[1])
 
     def __repr__(self) -> str:
@@ -237,19 +241,18 @@ class ProgressBar(_NoState, Callback):
         self.enabled = check_bool("enabled", enabled)
         self.bar = None
 
-    def on_train_begin(self, run: Run) -> None:
-        from .progress import progress_bar
+    def on_train_begin(self, run: TrainState) -> None:
         self.bar = progress_bar(run.total_steps, desc=run.history.label, initial=run.steps, enabled=self.enabled)
 
-    def on_step_end(self, run: Run, xb, yb) -> None:
+    def on_step_end(self, run: TrainState, xb, yb) -> None:
         self.bar.update()
 
-    def on_epoch_end(self, run: Run) -> None:
+    def on_epoch_end(self, run: TrainState) -> None:
         if self.enabled and run.history.stopped is None:
             self.bar.set_postfix({k: f"{v[-1]:.3f}" for k, v in run.history.values.items()
                                   if k in ("train_loss", "test_acc", "test_loss")})
 
-    def on_train_end(self, run: Run) -> None:
+    def on_train_end(self, run: TrainState) -> None:
         if run.history.stopped is not None:
             self.bar.set_postfix_str(run.history.stopped)
         self.bar.close()

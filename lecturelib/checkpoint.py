@@ -25,7 +25,7 @@ from pathlib import Path
 import torch
 
 from ._checks import check_type
-from .callbacks import Callback, Run
+from .callbacks import Callback, TrainState
 
 
 class Checkpoint(Callback):
@@ -73,7 +73,7 @@ class Checkpoint(Callback):
         """Remove the file (after the run's results are safely written)."""
         self.path.unlink(missing_ok=True)
 
-    def on_train_begin(self, run: Run) -> None:
+    def on_train_begin(self, run: TrainState) -> None:
         others = [cb for cb in run.callbacks if cb is not self]
         for cb in others:
             if not (hasattr(cb, "state_dict") and hasattr(cb, "load_state_dict")):
@@ -89,14 +89,14 @@ class Checkpoint(Callback):
             return
         _restore(state, run, others)
 
-    def on_epoch_end(self, run: Run) -> None:
+    def on_epoch_end(self, run: TrainState) -> None:
         self.save(_state(run, [cb for cb in run.callbacks if cb is not self]))
 
     def __repr__(self) -> str:
         return f"Checkpoint({str(self.path)!r}, key={self.key!r})"
 
 
-def _state(run: Run, callbacks) -> dict:
+def _state(run: TrainState, callbacks) -> dict:
     """Everything the rest of a run depends on, as tensors and plain values."""
     device = run.device
     return {"epoch": run.epoch, "steps": run.steps, "samples": run.samples, "seconds": run.seconds,
@@ -108,7 +108,7 @@ def _state(run: Run, callbacks) -> dict:
             "history": run.history.to_dict()}
 
 
-def _restore(state: dict, run: Run, callbacks) -> None:
+def _restore(state: dict, run: TrainState, callbacks) -> None:
     """Put a saved ``_state`` back in place: the run continues after its last saved epoch."""
     from .train import History
 

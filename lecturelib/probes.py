@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from ._checks import check_type
-from .callbacks import Callback, Run
+from .callbacks import Callback, TrainState
 
 
 def weight_layers(model: nn.Module) -> list[nn.Module]:
@@ -77,10 +77,10 @@ class WeightGeometry(Callback):
     def __init__(self):
         self.initial = None
 
-    def on_train_begin(self, run: Run) -> None:
+    def on_train_begin(self, run: TrainState) -> None:
         self.initial = snapshot(run.model)
 
-    def measure(self, run: Run) -> dict[str, object]:
+    def measure(self, run: TrainState) -> dict[str, object]:
         if self.initial is None:
             raise RuntimeError("WeightGeometry.measure called before on_train_begin(run)")
         model = run.model
@@ -146,11 +146,11 @@ class Snapshots(Callback):
         self.states: dict[int, dict] = {}
         self._calls = 0
 
-    def on_train_begin(self, run: Run) -> None:
+    def on_train_begin(self, run: TrainState) -> None:
         self.states.clear()
         self._calls = 0
 
-    def measure(self, run: Run) -> dict:
+    def measure(self, run: TrainState) -> dict:
         if self._calls in self.epochs:
             self.states[self._calls] = {k: v.detach().clone() for k, v in run.model.state_dict().items()}
         self._calls += 1

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._checks import check_float, check_int, check_type
-from .callbacks import Callback, Run
+from .callbacks import Callback, TrainState
 
 
 def step_landscape(model: nn.Module, x: torch.Tensor, y: torch.Tensor, step_sizes, *, loss_fn=None) -> dict:
@@ -79,17 +79,17 @@ class Smoothness(Callback):
         self.trace: list[dict] = []
         self._epoch: list[dict] = []
 
-    def on_train_begin(self, run: Run) -> None:
+    def on_train_begin(self, run: TrainState) -> None:
         self.trace, self._epoch = [], []
 
-    def on_step_end(self, run: Run, x: torch.Tensor, y: torch.Tensor) -> None:
+    def on_step_end(self, run: TrainState, x: torch.Tensor, y: torch.Tensor) -> None:
         if run.steps % self.every:
             return
         values = {"step": run.steps, **step_landscape(run.model, x, y, self.step_sizes)}
         self.trace.append(values)
         self._epoch.append(values)
 
-    def measure(self, run: Run) -> dict:
+    def measure(self, run: TrainState) -> dict:
         done, self._epoch = self._epoch, []
         if not done:
             return {k: math.nan for k in self.keys}
@@ -121,7 +121,7 @@ class InputDrift(Callback):
         self.every = check_int("every", every, low=1)
         self.trace: list[dict] = []
 
-    def on_train_begin(self, run: Run) -> None:
+    def on_train_begin(self, run: TrainState) -> None:
         model = run.model
         blocks = getattr(model, "blocks", None)
         if blocks is None or not hasattr(model, "bn_position"):
@@ -132,7 +132,7 @@ class InputDrift(Callback):
         self.trace = []
         self._record(model, 0)
 
-    def on_step_end(self, run: Run, x: torch.Tensor, y: torch.Tensor) -> None:
+    def on_step_end(self, run: TrainState, x: torch.Tensor, y: torch.Tensor) -> None:
         if run.steps % self.every == 0:
             self._record(run.model, run.steps)
 

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._checks import check_float, check_int, check_type
-from .callbacks import Run, StopTraining, arrange
+from .callbacks import TrainState, StopTraining, arrange
 from .data import Data, batches
 
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
@@ -224,7 +224,7 @@ def fit(model: nn.Module, data: Data, *, optimizer="sgd", lr: float | None = 0.0
     # One entry per epoch, so a resumed run skips exactly the epochs it has already done.
     plan = [phase for phase in phases for _ in range(phase.epochs)]
     generator = torch.Generator().manual_seed(seed)
-    run = Run(model, opt, data, objective, history, callbacks, generator, device, epochs=len(plan),
+    run = TrainState(model, opt, data, objective, history, callbacks, generator, device, epochs=len(plan),
               total_steps=sum(p.epochs * math.ceil(n / p.batch_size) for p in phases))
 
     _call_hook(run, "on_train_begin")   # a Checkpoint, called last, may restore a saved run here
@@ -263,7 +263,7 @@ def fit(model: nn.Module, data: Data, *, optimizer="sgd", lr: float | None = 0.0
     return history
 
 
-def _end_epoch(run: Run, watch: "_DivergenceWatch") -> None:
+def _end_epoch(run: TrainState, watch: "_DivergenceWatch") -> None:
     """Close the epoch, whole or stopped early: its time, a divergence, its entry, then on_epoch_end."""
     if watch.diverged_at is None:
         watch.check()   # on a GPU the check is deferred; the epoch's end settles it
@@ -278,7 +278,7 @@ def _end_epoch(run: Run, watch: "_DivergenceWatch") -> None:
     _call_hook(run, "on_epoch_end")
 
 
-def _call_hook(run: Run, hook: str, *args, may_stop: bool = True) -> bool:
+def _call_hook(run: TrainState, hook: str, *args, may_stop: bool = True) -> bool:
     """Call ``hook`` on every callback; True when one raised StopTraining. The first reason goes to
     ``History.stopped``, and the other callbacks' hook still runs."""
     stopped = False
@@ -295,7 +295,7 @@ def _call_hook(run: Run, hook: str, *args, may_stop: bool = True) -> bool:
     return stopped
 
 
-def _record(run: Run) -> None:
+def _record(run: TrainState) -> None:
     """Append the run as it is now to its History: the counters and every callback's ``measure``."""
     start = time.perf_counter()
     run.model.eval()

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from .._checks import check_choice, check_float, check_int, check_type
-from ..callbacks import Callback, Run
+from ..callbacks import Callback, TrainState
 from ..data import Data, mnist
 from ..models import NORMS, NormCNN, NormMLP
 from ..norm import BatchNorm, BatchNorm1d, BatchNorm2d, freeze_affine
@@ -376,13 +376,13 @@ class AffineChange(Callback):
     name = "affine_change"
     keys = ("gamma_change", "beta_change")
 
-    def on_train_begin(self, run: Run) -> None:
+    def on_train_begin(self, run: TrainState) -> None:
         self.layers = [m for m in run.model.modules() if isinstance(m, BatchNorm) and m.affine]
         if not self.layers:
             raise ValueError("model must contain at least one affine lecturelib.norm.BatchNorm, found none")
         self.start = [(m.weight.detach().clone(), m.bias.detach().clone()) for m in self.layers]
 
-    def measure(self, run: Run) -> dict:
+    def measure(self, run: TrainState) -> dict:
         if not hasattr(self, "start"):
             raise RuntimeError("AffineChange.measure needs on_train_begin(run) first")
         return {"gamma_change": max(_maxdiff(m.weight, g0) for m, (g0, _) in zip(self.layers, self.start)),

@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 
 from .._checks import check_bool, check_choice, check_float, check_int, check_type
-from ..callbacks import Callback, Evaluation, ProgressBar, Run, StopTraining, Warmup
+from ..callbacks import Callback, Evaluation, ProgressBar, TrainState, StopTraining, Warmup
 from ..data import Data, mnist
 from ..models import MLP
 from ..presets import pick, set_seed
@@ -420,15 +420,15 @@ class TargetProbe(Callback):
         self.seconds = 0.0
         self._next, self._t = 1, 0.0
 
-    def on_train_begin(self, run: Run) -> None:
+    def on_train_begin(self, run: TrainState) -> None:
         self.curve, self.hit, self.seconds, self._next = [], None, 0.0, 1
         self._t = time.perf_counter()
 
-    def measure(self, run: Run) -> dict:
+    def measure(self, run: TrainState) -> dict:
         self._t = time.perf_counter()   # fit's evaluation is over; training resumes now
         return {}
 
-    def on_step_end(self, run: Run, xb, yb) -> None:
+    def on_step_end(self, run: TrainState, xb, yb) -> None:
         self.seconds += time.perf_counter() - self._t
         steps = run.steps
         if steps >= self._next:
@@ -681,7 +681,7 @@ class DistanceToOptimum(Callback):
     def __init__(self, optimum: dict, d: Data):
         self.optimum, self.d = optimum, d
 
-    def measure(self, run: Run) -> dict:
+    def measure(self, run: TrainState) -> dict:
         model = run.model
         with torch.no_grad():
             sq = sum(float(((p - q) ** 2).sum()) for p, q in zip(model.parameters(), self.optimum["params"]))
@@ -710,10 +710,10 @@ class StepDistance(Callback):
     def __init__(self, optimum: dict, start: int):
         self.optimum, self.start, self.values = optimum, start, []
 
-    def on_train_begin(self, run: Run) -> None:
+    def on_train_begin(self, run: TrainState) -> None:
         self.values = []
 
-    def on_step_end(self, run: Run, xb, yb) -> None:
+    def on_step_end(self, run: TrainState, xb, yb) -> None:
         if run.steps >= self.start:
             with torch.no_grad():
                 sq = sum(float(((p - q) ** 2).sum())

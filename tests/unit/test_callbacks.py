@@ -4,9 +4,8 @@ import inspect
 import pytest
 import torch
 
-from lecturelib import data, models, presets, train
-from lecturelib.callbacks import (Callback, Evaluation, ProgressBar, Run, RunEstimate, StopTraining, Warmup,
-                                  arrange)
+from lecturelib import data, models, presets, progress, train
+from lecturelib.callbacks import Callback, Evaluation, ProgressBar, RunEstimate, StopTraining, Warmup, arrange
 from lecturelib.checkpoint import Checkpoint
 from lecturelib.probes import WeightGeometry
 
@@ -300,3 +299,13 @@ def test_stop_training_where_it_cannot_stop_is_an_error(small, callback, msg):
     with pytest.raises(RuntimeError, match=msg):
         train.fit(make_model(), small, lr=0.05, batch_size=64, epochs=1, callbacks=[callback])
 
+
+
+def test_a_reused_run_estimate_times_each_run(small, monkeypatch, capsys):
+    monkeypatch.setattr(progress, "ANNOUNCE_ABOVE_S", 0.0)   # every run counts as long here
+    monkeypatch.setattr(progress, "MEASURE_S", 0.0)
+    estimate = RunEstimate()
+    for label in ("first", "second"):
+        train.fit(make_model(), small, lr=0.05, batch_size=64, epochs=1, label=label, callbacks=[estimate])
+    out = capsys.readouterr().out
+    assert out.count("first: about") == 1 and out.count("second: about") == 1
