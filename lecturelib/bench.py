@@ -32,6 +32,7 @@ import torch.nn.functional as F
 
 from . import data, presets
 from ._checks import check_bool, check_float, check_int, check_type
+from .callbacks import Evaluation
 from .experiments import batch_size as bs
 from .models import study_mlp
 from .train import fit
@@ -46,7 +47,7 @@ def _model(hidden=(1024, 1024)):
 
 def lecturelib_loop(n: int, hidden=(1024, 1024)) -> float:
     d = data.mnist(train_limit=n, test_limit=1000)
-    h = fit(_model(hidden), d, lr=0.01, batch_size=BATCH, epochs=1, train_eval_limit=1000)
+    h = fit(_model(hidden), d, lr=0.01, batch_size=BATCH, epochs=1, callbacks=[Evaluation(train_limit=1000)])
     return n / h.seconds[-1]   # training time only; evaluation is timed separately by fit
 
 
@@ -265,7 +266,7 @@ def main(argv=None) -> None:
         for b in (1, 4, 16, 64, 256, 1024):
             n = min(60_000, 2_000 * b) if b < 64 else 60_000
             d = data.mnist(train_limit=n, test_limit=1000)
-            h = fit(_model(), d, lr=0.01, batch_size=b, epochs=1, train_eval_limit=1000)
+            h = fit(_model(), d, lr=0.01, batch_size=b, epochs=1, callbacks=[Evaluation(train_limit=1000)])
             per_epoch[b] = h.seconds[-1] * 60_000 / n
         est = estimate_full(lambda b: per_epoch[b])
         print(f"  full   estimated {est:8.0f} s  (measured s/epoch at 60k images: "

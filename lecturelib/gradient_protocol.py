@@ -217,6 +217,7 @@ def load(path) -> ProtocolResult:
 def trained_points(preset: str, *, seed: int = 0, progress: bool = False) -> dict:
     """The study MLP at this preset, trained at batch 1024 and lr 0.01: its weights after the early and
     the late epoch (state dicts), and the History. One run gives both (a snapshot probe)."""
+    from .callbacks import ProgressBar
     from .experiments import batch_size as bs
     from .train import fit
 
@@ -224,8 +225,8 @@ def trained_points(preset: str, *, seed: int = 0, progress: bool = False) -> dic
     snaps = Snapshots([s.early_epochs, s.late_epochs])
     model = bs.build_model(net, seed=seed)
     data = mnist(train_limit=net.train_limit, test_limit=net.test_limit)
-    history = fit(model, data, lr=0.01, batch_size=1024, epochs=s.late_epochs, probes=[snaps], seed=seed,
-                  progress=progress, label=f"BS 1024, lr 0.01, {s.late_epochs} epochs")
+    history = fit(model, data, lr=0.01, batch_size=1024, epochs=s.late_epochs, seed=seed,
+                  label=f"BS 1024, lr 0.01, {s.late_epochs} epochs", callbacks=[snaps, ProgressBar(enabled=progress)])
     return {"early": snaps.states[s.early_epochs], "late": snaps.states[s.late_epochs], "history": history}
 
 

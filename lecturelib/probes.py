@@ -10,9 +10,9 @@ begins and, after every epoch, reports:
 * ``norm_w`` / ``norm_b``: ||W|| (distance to the origin);
 * ``cos_layers``: per-layer cosine between initial and current weights.
 
-A probe is any object with ``begin(model)`` and ``measure(model) -> dict``;
-``fit`` calls ``begin`` once before training and ``measure`` at epoch 0 and
-after every epoch.
+A probe is a ``lecturelib.callbacks.Callback`` that measures: ``fit`` calls its
+``on_train_begin(run)`` once before training and its ``measure(run) -> dict`` at
+epoch 0 and after every epoch (``fit(..., callbacks=[WeightGeometry()])``).
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from ._checks import check_type
+from .callbacks import Callback, TrainState
 
 
 def weight_layers(model: nn.Module) -> list[nn.Module]:
@@ -68,7 +69,7 @@ def cosine_to(model: nn.Module, reference) -> list[float]:
                 for m, (w0, _) in zip(layers, reference)]
 
 
-class WeightGeometry:
+class WeightGeometry(Callback):
     """Distance from init, weight norm and cosine to init, after every epoch."""
 
     name = "geometry"
@@ -76,12 +77,13 @@ class WeightGeometry:
     def __init__(self):
         self.initial = None
 
-    def begin(self, model: nn.Module) -> None:
-        self.initial = snapshot(model)
+    def on_train_begin(self, run: TrainState) -> None:
+        self.initial = snapshot(run.model)
 
-    def measure(self, model: nn.Module) -> dict[str, object]:
+    def measure(self, run: TrainState) -> dict[str, object]:
         if self.initial is None:
-            raise RuntimeError("WeightGeometry.measure called before begin(model)")
+            raise RuntimeError("WeightGeometry.measure called before on_train_begin(run)")
+        model = run.model
         return {**distance_from(model, self.initial), **weight_norm(model),
                 "cos_layers": cosine_to(model, self.initial)}
 
@@ -134,7 +136,7 @@ def last_layer_names(model: nn.Module) -> list[str]:
     return [f"{prefix}.{n}" for n, _ in last.named_parameters()]
 
 
-class Snapshots:
+class Snapshots(Callback):
     """Keeps a copy of the model's weights after the given epochs (0 = before training)."""
 
     name = "snapshots"
@@ -144,13 +146,13 @@ class Snapshots:
         self.states: dict[int, dict] = {}
         self._calls = 0
 
-    def begin(self, model: nn.Module) -> None:
+    def on_train_begin(self, run: TrainState) -> None:
         self.states.clear()
         self._calls = 0
 
-    def measure(self, model: nn.Module) -> dict:
+    def measure(self, run: TrainState) -> dict:
         if self._calls in self.epochs:
-            self.states[self._calls] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            self.states[self._calls] = {k: v.detach().clone() for k, v in run.model.state_dict().items()}
         self._calls += 1
         return {}
 

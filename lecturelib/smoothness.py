@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._checks import check_float, check_int, check_type
+from .callbacks import Callback, TrainState
 
 
 def step_landscape(model: nn.Module, x: torch.Tensor, y: torch.Tensor, step_sizes, *, loss_fn=None) -> dict:
@@ -62,7 +63,7 @@ def step_landscape(model: nn.Module, x: torch.Tensor, y: torch.Tensor, step_size
     return {"loss_range": max(losses) - min(losses), "grad_change": max(changes), "beta_smooth": max(betas)}
 
 
-class Smoothness:
+class Smoothness(Callback):
     """A ``fit`` probe: ``step_landscape`` every ``every`` optimizer steps, at step
     sizes ``factors`` x ``lr``. ``trace`` keeps every measurement (with its step);
     after each epoch ``measure`` reports the mean of the epoch's measurements
@@ -78,24 +79,24 @@ class Smoothness:
         self.trace: list[dict] = []
         self._epoch: list[dict] = []
 
-    def begin(self, model: nn.Module) -> None:
+    def on_train_begin(self, run: TrainState) -> None:
         self.trace, self._epoch = [], []
 
-    def on_step(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor, step: int) -> None:
-        if step % self.every:
+    def on_step_end(self, run: TrainState, x: torch.Tensor, y: torch.Tensor) -> None:
+        if run.steps % self.every:
             return
-        values = {"step": step, **step_landscape(model, x, y, self.step_sizes)}
+        values = {"step": run.steps, **step_landscape(run.model, x, y, self.step_sizes)}
         self.trace.append(values)
         self._epoch.append(values)
 
-    def measure(self, model: nn.Module) -> dict:
+    def measure(self, run: TrainState) -> dict:
         done, self._epoch = self._epoch, []
         if not done:
             return {k: math.nan for k in self.keys}
         return {k: sum(d[k] for d in done) / len(done) for k in self.keys}
 
 
-class InputDrift:
+class InputDrift(Callback):
     """A ``fit`` probe for internal covariate shift: the distribution of the input of the
     nonlinearity of hidden layer ``layer`` (1-based) of a ``NormMLP`` -- its
     pre-activation, after the norm when the norm comes before the activation -- on the
@@ -120,7 +121,8 @@ class InputDrift:
         self.every = check_int("every", every, low=1)
         self.trace: list[dict] = []
 
-    def begin(self, model: nn.Module) -> None:
+    def on_train_begin(self, run: TrainState) -> None:
+        model = run.model
         blocks = getattr(model, "blocks", None)
         if blocks is None or not hasattr(model, "bn_position"):
             raise TypeError(f"model must be a lecturelib.models.NormMLP, got {type(model).__name__}")
@@ -130,12 +132,9 @@ class InputDrift:
         self.trace = []
         self._record(model, 0)
 
-    def on_step(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor, step: int) -> None:
-        if step % self.every == 0:
-            self._record(model, step)
-
-    def measure(self, model: nn.Module) -> dict:
-        return {}
+    def on_step_end(self, run: TrainState, x: torch.Tensor, y: torch.Tensor) -> None:
+        if run.steps % self.every == 0:
+            self._record(run.model, run.steps)
 
     def preactivation(self, model: nn.Module) -> torch.Tensor:
         """The input of hidden layer ``layer``'s nonlinearity on ``self.x``, (images, units)."""

@@ -1,11 +1,13 @@
 """The one training loop of the course.
 
-``fit`` trains a model on tensors that already live on the device, evaluates
-after every epoch and returns a ``History``. A ``schedule`` of ``Phase``s
-changes the batch size or learning rate between epochs (the switching runs of
-the batch-size chapter); ``probes`` measure the weights after every epoch; an
-``objective`` says what the loss and the reported metrics are (classification
-by default, so autoencoders use the same loop with their own objective).
+``fit`` trains a model on tensors that already live on the device, records the
+model before training and after every epoch, and returns a ``History``. A
+``schedule`` of ``Phase``s changes the batch size or learning rate between epochs
+(the switching runs of the batch-size chapter); an ``objective`` says what the loss
+and the reported metrics are (classification by default, so autoencoders use the
+same loop with their own objective). Everything else a run may do (evaluate,
+warm up, show a progress bar, checkpoint, measure the weights with probes, stop
+early) is a callback: see ``lecturelib.callbacks``.
 
 A run whose training loss stops being a finite number has diverged: ``fit``
 notices at that step, stops the run, and records the step in
@@ -13,6 +15,7 @@ notices at that step, stops the run, and records the step in
 """
 from __future__ import annotations
 
+import functools
 import math
 import time
 from dataclasses import dataclass, field
@@ -20,9 +23,10 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 from torch import nn
-from ._checks import check_bool, check_float, check_int, check_type
+
+from ._checks import check_float, check_int, check_type
+from .callbacks import TrainState, StopTraining, arrange
 from .data import Data, batches
-from .progress import RunClock, progress_bar
 
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
 
@@ -65,10 +69,12 @@ class History:
     """What happened in one run, one entry per epoch (entry 0 is before training).
 
     ``values`` holds the metrics (``train_loss``, ``train_acc``, ``test_loss``,
-    ``test_acc`` for classification) and every probe's outputs; ``h["test_acc"]``
+    ``test_acc`` for classification) and every callback's ``measure``; ``h["test_acc"]``
     is a shortcut for ``h.values["test_acc"]``. ``diverged_at`` is the optimizer
-    step (counted from 1) whose training loss was not a finite number, or None;
-    a diverged run's last entry is the model as it was when the run stopped.
+    step (counted from 1) whose training loss was not a finite number, or None.
+    ``stopped`` says why a run ended early: the reason of a callback's
+    ``StopTraining``, or "diverged at step N"; None for a run that trained all its
+    epochs. A stopped run's last entry is the model as it was when the run stopped.
     """
     label: str
     config: dict
@@ -80,6 +86,7 @@ class History:
     lr: list = field(default_factory=list)              # learning rate at the end of that epoch
     values: dict[str, list] = field(default_factory=dict)
     diverged_at: int | None = None
+    stopped: str | None = None     # why the run ended before its last epoch; None when it trained them all
 
     @property
     def diverged(self) -> bool:
@@ -106,11 +113,15 @@ class History:
     def to_dict(self) -> dict:
         return {"label": self.label, "config": self.config, "epoch": self.epoch, "steps": self.steps,
                 "samples": self.samples, "seconds": self.seconds, "batch_size": self.batch_size,
-                "lr": self.lr, "values": self.values, "diverged_at": self.diverged_at}
+                "lr": self.lr, "values": self.values, "diverged_at": self.diverged_at, "stopped": self.stopped}
 
     @classmethod
     def from_dict(cls, d: dict) -> "History":
-        return cls(**d)   # dicts written before diverged_at existed load with None
+        # Dicts written before diverged_at existed load with None; before stopped existed,
+        # the only early stop was a divergence.
+        if "stopped" not in d and d.get("diverged_at") is not None:
+            d = {**d, "stopped": f"diverged at step {d['diverged_at']}"}
+        return cls(**d)
 
 
 def make_optimizer(name: str, params, lr: float, *, momentum: float = 0.9, weight_decay: float = 0.0):
@@ -130,52 +141,69 @@ def make_optimizer(name: str, params, lr: float, *, momentum: float = 0.9, weigh
     return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
 
 
+# fit's arguments that became callbacks, and what to pass instead.
+REMOVED_ARGUMENTS = {
+    "probes": "pass the probes as callbacks=[...] (every probe is a lecturelib.callbacks.Callback)",
+    "progress": "pass callbacks=[ProgressBar()] (lecturelib.callbacks.ProgressBar)",
+    "warmup_steps": "pass callbacks=[Warmup(steps)] (lecturelib.callbacks.Warmup)",
+    "train_eval_limit": "pass callbacks=[Evaluation(train_limit=...)] (lecturelib.callbacks.Evaluation)",
+    "eval_batch_size": "pass callbacks=[Evaluation(batch_size=...)] (lecturelib.callbacks.Evaluation)",
+    "checkpoint": "pass the Checkpoint in callbacks=[...] (lecturelib.checkpoint.Checkpoint is a callback)",
+    "estimate": "pass callbacks=[RunEstimate(enabled=False)] to turn the estimate off "
+                "(lecturelib.callbacks.RunEstimate)",
+}
+
+
+def _no_removed_arguments(func):
+    """Turn a call with one of fit's former arguments into a TypeError that names its callback."""
+    @functools.wraps(func)
+    def checked(*args, **kwargs):
+        for name, instead in REMOVED_ARGUMENTS.items():
+            if name in kwargs:
+                raise TypeError(f"fit() no longer takes {name}=: {instead}")
+        return func(*args, **kwargs)
+    return checked
+
+
+@_no_removed_arguments
 def fit(model: nn.Module, data: Data, *, optimizer="sgd", lr: float | None = 0.01, batch_size: int = 64,
-        epochs: int = 1, schedule=None, momentum: float = 0.9, weight_decay: float = 0.0,
-        warmup_steps: int = 0, objective=None, probes=(), seed: int = 0, progress: bool = False,
-        label: str | None = None, train_eval_limit: int | None = 10_000,
-        eval_batch_size: int = 2048, checkpoint=None, estimate: bool = True) -> History:
+        epochs: int = 1, schedule=None, momentum: float = 0.9, weight_decay: float = 0.0, objective=None,
+        seed: int = 0, label: str | None = None, callbacks=()) -> History:
     """Train ``model`` on ``data`` and return its ``History``.
 
     optimizer: a name (see ``make_optimizer``) or a ``torch.optim.Optimizer``
     already built on the model's parameters (then leave ``lr=None``).
     schedule: a list of ``Phase``; when given it replaces ``epochs``, and each
     phase may change the batch size and the learning rate.
-    warmup_steps: grow the learning rate linearly from lr/warmup_steps to lr
-    over the first steps (Goyal et al. 2017).
-    train_eval_limit: training metrics are computed on the first this-many
-    training samples (``None``: all of them) after every epoch.
+    objective: the loss and the metrics (default ``Classification()``).
     seed: seeds the batch order and torch's global generator (dropout, sampling).
-    checkpoint: a ``lecturelib.checkpoint.Checkpoint``; the run's state is saved to
-    it after every epoch and, when it holds a matching state, the run resumes from
-    there (every probe then needs ``state_dict()`` and ``load_state_dict(state)``).
-    estimate: after the first seconds of training, print how long the whole run
-    will take when that is more than about a minute (``lecturelib.progress.RunClock``).
-    progress: show a progress bar (``lecturelib.progress.progress_bar``).
-    A training loss that is not finite stops the run at that step (``History.diverged_at``).
+    label: the run's name in plots and messages (default: from the batch size and lr).
+    callbacks: a list of ``lecturelib.callbacks.Callback`` that fit calls during the
+    run (see ``Callback`` for the protocol and the order): probes, and
+      ``Evaluation(train_limit=10_000, batch_size=2048)``: the train and test metrics of
+      every entry (training metrics on the first ``train_limit`` training samples);
+      ``RunEstimate()``: prints how long a run of more than about a minute will take;
+      ``Warmup(steps)``: grows the rate linearly over the first steps (Goyal et al. 2017);
+      ``ProgressBar()``: a progress bar;
+      ``lecturelib.checkpoint.Checkpoint(path, key)``: saves the run after every epoch
+      and resumes it from there.
+    ``Evaluation()`` and ``RunEstimate()`` are on by default: an instance of either
+    class in ``callbacks`` replaces the default (``Evaluation(train_limit=1)``,
+    ``RunEstimate(enabled=False)``). A run holds at most one of each built-in.
+
+    Any callback may end the run with ``StopTraining(reason)``: fit then records the
+    model as it is as the last entry and returns the History with ``History.stopped``
+    set to the reason. A training loss that is not finite stops the run at that step
+    (``History.diverged_at``). Former arguments (probes=, progress=, warmup_steps=,
+    train_eval_limit=, eval_batch_size=, checkpoint=, estimate=) raise a TypeError
+    that names the callback to use.
     """
     check_type("model", model, nn.Module, "a torch.nn.Module")
     check_type("data", data, Data, "a lecturelib.data.Data (see lecturelib.data.mnist)")
     phases = _phases(schedule, epochs, batch_size, lr, optimizer)
-    check_int("warmup_steps", warmup_steps, low=0)
     check_int("seed", seed, low=0, high=2**32 - 1)
-    check_bool("progress", progress)
-    check_bool("estimate", estimate)
-    if train_eval_limit is not None:
-        check_int("train_eval_limit", train_eval_limit, low=1)
-    check_int("eval_batch_size", eval_batch_size, low=1)
+    callbacks = arrange(callbacks)
     objective = Classification() if objective is None else objective
-    probes = tuple(probes)
-    for p in probes:
-        if not (hasattr(p, "begin") and hasattr(p, "measure")):
-            raise TypeError(f"each probe needs begin(model) and measure(model) methods; got {type(p).__name__}")
-    if checkpoint is not None:
-        from .checkpoint import Checkpoint
-        check_type("checkpoint", checkpoint, Checkpoint, "a lecturelib.checkpoint.Checkpoint or None")
-        for p in probes:
-            if not (hasattr(p, "state_dict") and hasattr(p, "load_state_dict")):
-                raise TypeError(f"with a checkpoint every probe needs state_dict() and load_state_dict(state) "
-                                f"so a resumed run measures like an uninterrupted one; {type(p).__name__} has not")
 
     device = data.x_train.device
     model.to(device)
@@ -186,100 +214,108 @@ def fit(model: nn.Module, data: Data, *, optimizer="sgd", lr: float | None = 0.0
                              momentum=momentum, weight_decay=weight_decay)
     base_lr = phases[0].lr if phases[0].lr is not None else opt.param_groups[0]["lr"]
     torch.manual_seed(seed)
-    generator = torch.Generator().manual_seed(seed)
     n = len(data.x_train)
-    x_eval, y_eval = data.x_train[:train_eval_limit], data.y_train[:train_eval_limit]
+    # "warmup_steps" is Warmup's to set; it is listed here so the config keeps its key order.
     config = {"optimizer": optimizer if isinstance(optimizer, str) else type(optimizer).__name__,
               "phases": [vars(p) for p in phases], "momentum": momentum, "weight_decay": weight_decay,
-              "warmup_steps": warmup_steps, "seed": seed, "train_samples": n,
+              "warmup_steps": 0, "seed": seed, "train_samples": n,
               "test_samples": len(data.x_test), "device": str(device)}
     history = History(label=label or _default_label(phases, config["optimizer"]), config=config)
-
-    for p in probes:
-        p.begin(model)
-
-    def log_epoch(epoch, steps, samples, seconds, bs, current_lr):
-        model.eval()
-        metrics = {}
-        for split, (x, y) in (("train", (x_eval, y_eval)), ("test", (data.x_test, data.y_test))):
-            for k, v in objective.evaluate(model, x, y, eval_batch_size).items():
-                metrics[f"{split}_{k}"] = v
-        for p in probes:
-            metrics.update(p.measure(model))
-        model.train()
-        history.epoch.append(epoch)
-        history.steps.append(steps)
-        history.samples.append(samples)
-        history.seconds.append(seconds)
-        history.batch_size.append(bs)
-        history.lr.append(current_lr)
-        history.record(metrics)
-        return metrics
-
-    steps = samples = done = 0
-    seconds = 0.0
-    current_lr = base_lr
-    state = checkpoint.load() if checkpoint is not None else None
-    eval_start = time.perf_counter()
-    if state is None:
-        log_epoch(0, 0, 0, 0.0, None, None)
-    else:
-        done, steps, samples, seconds, current_lr = _restore(state, model, opt, generator, probes, history, device)
-        if history.diverged:   # the saved run had already stopped: nothing is left to train
-            return history
-    eval_seconds = time.perf_counter() - eval_start if state is None else 0.0
     # One entry per epoch, so a resumed run skips exactly the epochs it has already done.
     plan = [phase for phase in phases for _ in range(phase.epochs)]
-    total_steps = sum(p.epochs * math.ceil(n / p.batch_size) for p in phases)
-    clock = RunClock(total_steps - steps, label=history.label, evaluations=len(plan) - done,
-                     eval_seconds=eval_seconds, device=device, enabled=estimate)
-    bar = progress_bar(total_steps, desc=history.label, initial=steps, enabled=progress)
+    generator = torch.Generator().manual_seed(seed)
+    run = TrainState(model, opt, data, objective, history, callbacks, generator, device, epochs=len(plan),
+              total_steps=sum(p.epochs * math.ceil(n / p.batch_size) for p in phases))
+
+    _call_hook(run, "on_train_begin")   # a Checkpoint, called last, may restore a saved run here
+    if not run.resumed:
+        _record(run)                    # entry 0: the model before training
     watch = _DivergenceWatch(device)
-    first_step, first_seconds = steps, seconds
     model.train()
-    for epoch, phase in enumerate(plan[done:], start=done + 1):
+    for epoch, phase in enumerate(plan[run.epoch:], start=run.epoch + 1):
+        if history.stopped is not None:   # a callback stopped the run, or the restored run had stopped
+            break
+        run.epoch, run.batch_size = epoch, phase.batch_size
         if phase.lr is not None:
             base_lr = phase.lr
+        if _call_hook(run, "on_epoch_begin"):
+            break   # the epoch does not start: the last entry is the model as it is
         _sync(device)
-        start = time.perf_counter()
+        run.epoch_started = time.perf_counter()
         for xb, yb in batches(data.x_train, data.y_train, phase.batch_size, shuffle=True, generator=generator):
-            current_lr = base_lr * min(1.0, (steps + 1) / warmup_steps) if warmup_steps else base_lr
+            run.lr = base_lr
+            if _call_hook(run, "on_step_begin"):   # Warmup sets run.lr here; a callback may stop the run
+                break
             for group in opt.param_groups:
-                group["lr"] = current_lr
+                group["lr"] = run.lr
             opt.zero_grad(set_to_none=True)
             loss = objective.loss(model, xb, yb)
-            if watch.diverged(loss, steps + 1):
+            if watch.diverged(loss, run.steps + 1):
                 break   # this step's loss is not finite: no update with it, the run stops here
             loss.backward()
             opt.step()
-            steps += 1
-            samples += len(xb)
-            for p in probes:
-                if hasattr(p, "on_step"):
-                    p.on_step(model, xb, yb, steps)
-            bar.update()
-            if clock.pending:
-                clock.step(steps - first_step, seconds + time.perf_counter() - start - first_seconds)
-        if watch.diverged_at is None:
-            watch.check()   # on a GPU the check is deferred; the epoch's end settles it
-        _sync(device)
-        seconds += time.perf_counter() - start
-        clock.finish_epoch(steps - first_step, seconds - first_seconds)
-        history.diverged_at = watch.diverged_at
-        metrics = log_epoch(epoch, steps, samples, seconds, phase.batch_size, current_lr)
-        if checkpoint is not None:
-            checkpoint.save(_state(epoch, steps, samples, seconds, current_lr, model, opt, generator, probes,
-                                   history, device))
-        if history.diverged:
-            history.config["diverged_at_epoch"] = epoch
-            bar.set_postfix_str(history.divergence)
-            bar.close()
-            return history
-        if progress:
-            bar.set_postfix({k: f"{v:.3f}" for k, v in metrics.items()
-                             if k in ("train_loss", "test_acc", "test_loss")})
-    bar.close()
+            run.steps += 1
+            run.samples += len(xb)
+            if _call_hook(run, "on_step_end", xb, yb):
+                break   # a callback stopped the run: the epoch ends here
+        _end_epoch(run, watch)
+    _call_hook(run, "on_train_end", may_stop=False)
     return history
+
+
+def _end_epoch(run: TrainState, watch: "_DivergenceWatch") -> None:
+    """Close the epoch, whole or stopped early: its time, a divergence, its entry, then on_epoch_end."""
+    if watch.diverged_at is None:
+        watch.check()   # on a GPU the check is deferred; the epoch's end settles it
+    _sync(run.device)
+    run.seconds += time.perf_counter() - run.epoch_started
+    history = run.history
+    history.diverged_at = watch.diverged_at
+    if history.diverged:
+        history.config["diverged_at_epoch"] = run.epoch
+        history.stopped = history.stopped or history.divergence
+    _record(run)
+    _call_hook(run, "on_epoch_end")
+
+
+def _call_hook(run: TrainState, hook: str, *args, may_stop: bool = True) -> bool:
+    """Call ``hook`` on every callback; True when one raised StopTraining. The first reason goes to
+    ``History.stopped``, and the other callbacks' hook still runs."""
+    stopped = False
+    for cb in run.callbacks:
+        try:
+            getattr(cb, hook)(run, *args)
+        except StopTraining as stop:
+            if not may_stop:
+                raise RuntimeError(f"{type(cb).__name__}.{hook} raised StopTraining({stop.reason!r}): "
+                                   "the run is over by then; raise it from on_epoch_end") from stop
+            stopped = True
+            if run.history.stopped is None:
+                run.history.stopped = stop.reason
+    return stopped
+
+
+def _record(run: TrainState) -> None:
+    """Append the run as it is now to its History: the counters and every callback's ``measure``."""
+    start = time.perf_counter()
+    run.model.eval()
+    metrics = {}
+    for cb in run.callbacks:
+        try:
+            metrics.update(cb.measure(run))
+        except StopTraining as stop:
+            raise RuntimeError(f"{type(cb).__name__}.measure raised StopTraining({stop.reason!r}); "
+                               "measure only measures: raise it from on_epoch_end") from stop
+    run.model.train()
+    h = run.history
+    h.epoch.append(run.epoch)
+    h.steps.append(run.steps)
+    h.samples.append(run.samples)
+    h.seconds.append(run.seconds)
+    h.batch_size.append(run.batch_size)
+    h.lr.append(run.lr)
+    h.record(metrics)
+    run.eval_seconds = time.perf_counter() - start
 
 
 class _DivergenceWatch:
@@ -319,31 +355,6 @@ class _DivergenceWatch:
             first = int(self._first_bad)
             if first:
                 self.diverged_at = first
-
-
-def _state(epoch, steps, samples, seconds, current_lr, model, opt, generator, probes, history, device) -> dict:
-    """Everything the rest of a run depends on, as tensors and plain values (see ``checkpoint``)."""
-    return {"epoch": epoch, "steps": steps, "samples": samples, "seconds": seconds, "current_lr": current_lr,
-            "model": model.state_dict(), "optimizer": opt.state_dict(), "generator": generator.get_state(),
-            "torch_rng": torch.get_rng_state(),
-            "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
-            "probes": [p.state_dict() for p in probes], "history": history.to_dict()}
-
-
-def _restore(state, model, opt, generator, probes, history, device):
-    """Put a saved ``_state`` back in place; return (epochs done, steps, samples, seconds, lr)."""
-    model.load_state_dict(state["model"])
-    opt.load_state_dict(state["optimizer"])
-    generator.set_state(state["generator"])
-    torch.set_rng_state(state["torch_rng"])
-    if state["cuda_rng"] is not None and device.type == "cuda":
-        torch.cuda.set_rng_state(state["cuda_rng"], device)
-    for p, s in zip(probes, state["probes"]):
-        p.load_state_dict(s)
-    saved = History.from_dict(state["history"])
-    for name in ("epoch", "steps", "samples", "seconds", "batch_size", "lr", "values", "diverged_at"):
-        setattr(history, name, getattr(saved, name))
-    return state["epoch"], state["steps"], state["samples"], state["seconds"], state["current_lr"]
 
 
 def _phases(schedule, epochs, batch_size, lr, optimizer) -> list[Phase]:

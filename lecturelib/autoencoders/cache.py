@@ -25,6 +25,7 @@ from .._checks import check_bool, check_type
 #   autoencoders.cache       this cache (what is saved and loaded);
 #   models                   the classifier that scores samples (MLP) and its checks;
 #   train                    the training loop, fit (batches, optimizer, seeding, History);
+#   callbacks                what fit calls during a run (evaluation, the progress bar, StopTraining);
 #   data                     MNIST loading, normalization and batching;
 #   presets                  set_seed (the initial weights), the device and the preset tables;
 #   experiments.autoencoders the chapters' runs: sizes, learning rates, which objective.
@@ -34,7 +35,7 @@ from .._checks import check_bool, check_type
 # one, so it is not fingerprinted.
 
 FINGERPRINT_MODULES = ("autoencoders.models", "autoencoders.objectives", "autoencoders.cache",
-                       "models", "train", "data", "presets", "experiments.autoencoders")
+                       "models", "train", "callbacks", "data", "presets", "experiments.autoencoders")
 CACHE_FORMAT = 2     # the layout below; a cache entry of another format is retrained
 _PACKAGE = Path(__file__).resolve().parents[1]    # lecturelib/: where the fingerprinted sources are read
 

@@ -11,7 +11,8 @@ from dataclasses import asdict, dataclass
 import torch
 
 from .. import autoencoders as ae
-from .._checks import check_choice, check_float, check_int
+from .._checks import check_choice, check_float, check_int, check_type
+from ..callbacks import ProgressBar
 from ..data import Data, mnist
 from ..models import ACTIVATIONS, MLP
 from ..presets import ScaleTable, preset, set_seed
@@ -104,7 +105,7 @@ def train(kind: str, code_size: int, s: Scale | None = None, *, seed: int = 0, b
     def run(m):
         lr = s.linear_lr if kind == "linear" else s.lr
         return fit(m, d, optimizer="adam", lr=lr, batch_size=s.batch_size, epochs=epochs,
-                   objective=objective, seed=seed, progress=progress, label=label)
+                   objective=objective, seed=seed, label=label, callbacks=[ProgressBar(enabled=progress)])
 
     _TRAINED[key] = ae.train_cached(config, model, run, use_cache=preset() != "ci")
     return _TRAINED[key]

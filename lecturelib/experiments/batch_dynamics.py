@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from .._checks import check_int, check_type
+from ..callbacks import ProgressBar
 from ..data import mnist
 from ..gradient_samples import Agreement, GradientSamples, agreement, sample_gradients
 from ..presets import ScaleTable
@@ -72,8 +73,9 @@ def fixed_weight_models(s: Scale | None = None, *, net: bs.Scale | None = None, 
     snaps = Snapshots([s.early_epochs, s.late_epochs])
     model = bs.build_model(model_scale, seed=seed)
     data = mnist(train_limit=model_scale.train_limit, test_limit=model_scale.test_limit)
-    history = fit(model, data, lr=0.01, batch_size=1024, epochs=s.late_epochs, probes=[snaps, WeightGeometry()],
-                  seed=seed, progress=progress, label=f"BS 1024, lr 0.01, {s.late_epochs} epochs")
+    history = fit(model, data, lr=0.01, batch_size=1024, epochs=s.late_epochs, seed=seed,
+                  label=f"BS 1024, lr 0.01, {s.late_epochs} epochs",
+                  callbacks=[snaps, WeightGeometry(), ProgressBar(enabled=progress)])
     out = {"history": history}
     for regime, epoch in (("early", s.early_epochs), ("late", s.late_epochs)):
         m = bs.build_model(model_scale, seed=seed)

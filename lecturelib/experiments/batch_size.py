@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .._checks import check_float, check_int, check_type
+from ..callbacks import ProgressBar
 from ..data import mnist
 from ..models import study_mlp
 from ..presets import ScaleTable, set_seed
@@ -114,10 +115,11 @@ def run(spec: Run, s: Scale | None = None, *, seed: int = 0, progress: bool = Tr
     limit = s.noise_train_limit if spec.data == "noise" else s.train_limit
     data = mnist(train_limit=limit, test_limit=s.test_limit)
     model = build_model(s, seed=seed) if model is None else model
+    saving = [] if checkpoint is None else [checkpoint]
     return fit(model, data, optimizer=spec.optimizer, lr=spec.schedule[0].lr,
                batch_size=spec.schedule[0].batch_size, schedule=list(spec.schedule),
-               weight_decay=spec.weight_decay, probes=[WeightGeometry()], seed=seed,
-               progress=progress, label=spec.label, checkpoint=checkpoint)
+               weight_decay=spec.weight_decay, seed=seed, label=spec.label,
+               callbacks=[WeightGeometry(), ProgressBar(enabled=progress), *saving])
 
 
 def run_all(specs, s: Scale | None = None, *, seed: int = 0, progress: bool = True) -> dict[str, History]:

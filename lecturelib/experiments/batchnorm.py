@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from .._checks import check_choice, check_float, check_int, check_type
+from ..callbacks import Callback, TrainState
 from ..data import Data, mnist
 from ..models import NORMS, NormCNN, NormMLP
 from ..norm import BatchNorm, BatchNorm1d, BatchNorm2d, freeze_affine
@@ -79,11 +80,12 @@ def build_model(s: Scale | None = None, *, norm=None, bn_position: str = "before
 def train(model, s: Scale | None = None, *, lr: float, batch_size: int = BATCH_SIZE, epochs: int | None = None,
           optimizer="sgd", probes=(), seed: int = 0, train_limit: int | None = None,
           label: str | None = None) -> History:
-    """Train ``model`` on the chapter's data with momentum-free SGD (or ``optimizer``)."""
+    """Train ``model`` on the chapter's data with momentum-free SGD (or ``optimizer``); ``probes``
+    are ``fit`` callbacks."""
     s = SCALES.resolve(s)
     epochs = s.epochs if epochs is None else epochs
     return fit(model, data(s, train_limit=train_limit), optimizer=optimizer, lr=lr, batch_size=batch_size, epochs=epochs,
-               probes=probes, seed=seed, label=label)
+               callbacks=list(probes), seed=seed, label=label)
 
 
 # --- BN1: our BatchNorm against torch's ----------------------------------------------
@@ -364,7 +366,7 @@ def placement_runs(s: Scale | None = None, *, lr: float = 0.1, seed: int = 0) ->
 OPTIMIZER_LRS = {"sgd": 0.1, "momentum": 0.02, "rmsprop": 0.001, "adam": 0.001}
 
 
-class AffineChange:
+class AffineChange(Callback):
     """A ``fit`` probe: how far BN's gamma and beta have moved from where they started.
 
     After every epoch it reports ``gamma_change`` and ``beta_change``, the largest
@@ -374,15 +376,15 @@ class AffineChange:
     name = "affine_change"
     keys = ("gamma_change", "beta_change")
 
-    def begin(self, model: torch.nn.Module) -> None:
-        self.layers = [m for m in model.modules() if isinstance(m, BatchNorm) and m.affine]
+    def on_train_begin(self, run: TrainState) -> None:
+        self.layers = [m for m in run.model.modules() if isinstance(m, BatchNorm) and m.affine]
         if not self.layers:
             raise ValueError("model must contain at least one affine lecturelib.norm.BatchNorm, found none")
         self.start = [(m.weight.detach().clone(), m.bias.detach().clone()) for m in self.layers]
 
-    def measure(self, model: torch.nn.Module) -> dict:
+    def measure(self, run: TrainState) -> dict:
         if not hasattr(self, "start"):
-            raise RuntimeError("AffineChange.measure needs begin(model) first")
+            raise RuntimeError("AffineChange.measure needs on_train_begin(run) first")
         return {"gamma_change": max(_maxdiff(m.weight, g0) for m, (g0, _) in zip(self.layers, self.start)),
                 "beta_change": max(_maxdiff(m.bias, b0) for m, (_, b0) in zip(self.layers, self.start))}
 

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 
 from .._checks import check_choice, check_int
 from .. import conv
+from ..callbacks import ProgressBar
 from ..conv import causal_stack, feature_map_sizes, padding_cnn, receptive_field
 from ..data import mnist
 from ..presets import ScaleTable, set_seed
@@ -72,7 +73,7 @@ def train_cnn(padding: str, s: Scale | None = None, *, seed: int = 0, progress: 
     model = build_model(padding, s, seed=seed)
     data = mnist(train_limit=s.train_limit, test_limit=s.test_limit)
     history = fit(model, data, optimizer="adam", lr=s.lr, batch_size=s.batch_size, epochs=s.epochs,
-                  seed=seed, progress=progress, label=f"{padding} padding")
+                  seed=seed, label=f"{padding} padding", callbacks=[ProgressBar(enabled=progress)])
     history.config["parameters"] = sum(p.numel() for p in model.parameters())
     history.config["feature_maps"] = feature_map_sizes(model.cpu())
     return history

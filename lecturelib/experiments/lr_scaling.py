@@ -35,6 +35,7 @@ import torch
 import torch.nn.functional as F
 
 from .._checks import check_bool, check_choice, check_float, check_int, check_type
+from ..callbacks import Callback, Evaluation, ProgressBar, TrainState, StopTraining, Warmup
 from ..data import Data, mnist
 from ..models import MLP
 from ..presets import ScaleTable, set_seed
@@ -149,8 +150,8 @@ def run(s: Scale | None, optimizer: str, batch_size: int, lr: float, *, warmup: 
         wu = warmup_steps(s, batch_size) if warmup else 0
         label = f"{optimizer}, BS {batch_size}, lr {lr:.3g}" + (", warm-up" if warmup else "")
         _RUNS[key] = fit(build_model(s, seed=seed), data(s), optimizer=optimizer, lr=lr, batch_size=batch_size,
-                         epochs=s.epochs, warmup_steps=wu, seed=seed, train_eval_limit=1, label=label,
-                         progress=progress)
+                         epochs=s.epochs, seed=seed, label=label,
+                         callbacks=[Warmup(wu), Evaluation(train_limit=1), ProgressBar(enabled=progress)])
     return _RUNS[key]
 
 
@@ -396,14 +397,11 @@ def interpolate_lr(best: dict, batch_size: int) -> float:
 
 # --- BS12: steps to a target accuracy ------------------------------------------------
 
-class TargetReached(Exception):
-    """Raised by ``TargetProbe`` to end a run: the target is reached, or the run diverged."""
-
-
-class TargetProbe:
+class TargetProbe(Callback):
     """Checks the test accuracy at steps 1, 2, 3, ... growing by 5 % at a time and stops the
-    run (raises ``TargetReached``) when it first reaches ``target``, or gives up (``hit`` stays
-    None) when the run has diverged: accuracy at chance (below 0.15) after step ``patience``.
+    run (raises ``StopTraining``) when it first reaches ``target``, or gives up (``hit`` stays
+    None) when the run has diverged: accuracy at chance (below 0.15) after step ``patience``,
+    or when it has taken ``max_steps`` steps.
 
     ``seconds`` is the training time so far, without the probe's own evaluations or fit's.
     """
@@ -422,28 +420,29 @@ class TargetProbe:
         self.seconds = 0.0
         self._next, self._t = 1, 0.0
 
-    def begin(self, model) -> None:
+    def on_train_begin(self, run: TrainState) -> None:
         self.curve, self.hit, self.seconds, self._next = [], None, 0.0, 1
         self._t = time.perf_counter()
 
-    def measure(self, model) -> dict:
+    def measure(self, run: TrainState) -> dict:
         self._t = time.perf_counter()   # fit's evaluation is over; training resumes now
         return {}
 
-    def on_step(self, model, xb, yb, steps: int) -> None:
+    def on_step_end(self, run: TrainState, xb, yb) -> None:
         self.seconds += time.perf_counter() - self._t
+        steps = run.steps
         if steps >= self._next:
             with torch.no_grad():
-                acc = float((model(self.x).argmax(1) == self.y).float().mean())
+                acc = float((run.model(self.x).argmax(1) == self.y).float().mean())
             self.curve.append((steps, acc))
             if acc >= self.target:
                 self.hit = steps
-                raise TargetReached
+                raise StopTraining(f"reached {pct(self.target)} test accuracy at step {steps}")
             if not acc >= 0.15 and steps >= self.patience:   # diverged (NaN logits give 0 too)
-                raise TargetReached
+                raise StopTraining(f"diverged: test accuracy {pct(acc)} at step {steps}")
             self._next = max(steps + 1, math.ceil(steps * self.ratio))
         if self.max_steps is not None and steps >= self.max_steps:
-            raise TargetReached                              # out of budget: hit stays None
+            raise StopTraining(f"step budget of {self.max_steps} spent")   # hit stays None
         self._t = time.perf_counter()
 
 
@@ -501,12 +500,10 @@ def steps_to_target(s: Scale | None = None, *, seed: int = 0, best: dict | None 
             cap = min(s.max_steps, max(1, s.max_samples // b), best_run.steps if best_run else s.max_steps)
             m = build_model(s, seed=seed)
             probe = TargetProbe(x_eval, y_eval, s.target, max_steps=cap)
-            try:
-                fit(m, d, lr=lr, batch_size=b, epochs=math.ceil(cap * b / n), seed=seed,
-                    train_eval_limit=1, probes=[probe])
-            except TargetReached:
-                pass
-            steps = probe.hit if probe.hit is not None and probe.hit <= cap else None
+            history = fit(m, d, lr=lr, batch_size=b, epochs=math.ceil(cap * b / n), seed=seed,
+                          callbacks=[Evaluation(train_limit=1), probe])
+            # A run that reaches the target stops at that step: its last entry is the model there.
+            steps = history.steps[-1] if probe.hit is not None and probe.hit <= cap else None
             tried[lr] = steps
             if steps is not None and (best_run is None or steps < best_run.steps):
                 best_run = TargetRun(b, lr, steps, probe.seconds)
@@ -676,7 +673,7 @@ def convex_optimum(s: Scale | None = None) -> dict[str, object]:
     return _CONVEX[key]
 
 
-class DistanceToOptimum:
+class DistanceToOptimum(Callback):
     """Probe: |theta - theta*| and the objective gap after every epoch."""
 
     name = "distance"
@@ -684,10 +681,8 @@ class DistanceToOptimum:
     def __init__(self, optimum: dict, d: Data):
         self.optimum, self.d = optimum, d
 
-    def begin(self, model) -> None:
-        pass
-
-    def measure(self, model) -> dict:
+    def measure(self, run: TrainState) -> dict:
+        model = run.model
         with torch.no_grad():
             sq = sum(float(((p - q) ** 2).sum()) for p, q in zip(model.parameters(), self.optimum["params"]))
         return {"dist": sq ** 0.5, "gap": convex_objective(model, self.d) - self.optimum["objective"]}
@@ -695,7 +690,7 @@ class DistanceToOptimum:
 
 def convex_run(s: Scale | None, schedule, *, seed: int = 0, label: str | None = None, probes=()) -> History:
     """Train softmax regression with ``schedule`` (a list of Phase) from zero weights, measuring
-    the distance to the optimum after every epoch (and whatever extra ``probes`` measure)."""
+    the distance to the optimum after every epoch (and whatever extra ``probes``, ``fit`` callbacks, measure)."""
     s = SCALES.resolve(s)
     d, opt = convex_data(s), convex_optimum(s)
     m = convex_model(seed=seed)
@@ -703,11 +698,11 @@ def convex_run(s: Scale | None, schedule, *, seed: int = 0, label: str | None = 
         for p in m.parameters():
             p.zero_()
     return fit(m, d, optimizer="sgd", lr=schedule[0].lr, batch_size=schedule[0].batch_size, schedule=list(schedule),
-               weight_decay=CONVEX_L2, probes=[DistanceToOptimum(opt, d), *probes], seed=seed, train_eval_limit=1,
-               label=label)
+               weight_decay=CONVEX_L2, seed=seed, label=label,
+               callbacks=[Evaluation(train_limit=1), DistanceToOptimum(opt, d), *probes])
 
 
-class StepDistance:
+class StepDistance(Callback):
     """Probe: |theta - theta*| after every step from step ``start`` on (mid-epoch included)."""
 
     name = "step_distance"
@@ -715,16 +710,14 @@ class StepDistance:
     def __init__(self, optimum: dict, start: int):
         self.optimum, self.start, self.values = optimum, start, []
 
-    def begin(self, model) -> None:
+    def on_train_begin(self, run: TrainState) -> None:
         self.values = []
 
-    def measure(self, model) -> dict:
-        return {}
-
-    def on_step(self, model, xb, yb, steps: int) -> None:
-        if steps >= self.start:
+    def on_step_end(self, run: TrainState, xb, yb) -> None:
+        if run.steps >= self.start:
             with torch.no_grad():
-                sq = sum(float(((p - q) ** 2).sum()) for p, q in zip(model.parameters(), self.optimum["params"]))
+                sq = sum(float(((p - q) ** 2).sum())
+                         for p, q in zip(run.model.parameters(), self.optimum["params"]))
             self.values.append(sq ** 0.5)
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import torch
 
 from .._checks import check_int, check_type
+from ..callbacks import ProgressBar
 from ..data import mnist
 from ..presets import ScaleTable
 from ..sharpness import perturbation_sharpness, top_hessian_eigenvalue
@@ -125,8 +126,8 @@ def temperature_grid(s: Scale | None = None, *, seed: int = 0, progress: bool = 
         for b in s.temp_batch_sizes:
             lr = b * t
             model = bs.build_model(runs_scale, seed=seed)
-            h = fit(model, data, lr=lr, batch_size=b, epochs=s.temp_epochs, seed=seed, progress=progress,
-                    label=f"B {b}, lr {lr:.3g}")
+            h = fit(model, data, lr=lr, batch_size=b, epochs=s.temp_epochs, seed=seed,
+                    label=f"B {b}, lr {lr:.3g}", callbacks=[ProgressBar(enabled=progress)])
             top = measure(model, s, seed=seed)[0] if h.final("train_loss") == h.final("train_loss") else float("nan")
             out.append(TemperatureRun(b, lr, t, h, top))
     return out

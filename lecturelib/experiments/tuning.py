@@ -19,6 +19,7 @@ import torch
 
 from .. import sampling
 from .._checks import check_float, check_int, check_type
+from ..callbacks import Evaluation
 from ..data import Data, mnist
 from ..models import MLP
 from ..presets import ScaleTable, set_seed
@@ -90,7 +91,7 @@ def objective(params: dict, s: Scale | None = None, *, seed: int = 0) -> float:
     model = MLP(784, (int(p["width"]),), 10)
     history = fit(model, data(s), optimizer="momentum", lr=p["lr"], momentum=p["momentum"],
                   weight_decay=p["weight_decay"], batch_size=int(p["batch_size"]), epochs=s.epochs,
-                  seed=seed, train_eval_limit=1)
+                  seed=seed, callbacks=[Evaluation(train_limit=1)])
     acc = history.final("test_acc")
     # A diverged run predicts one class; count it as chance so searches can go on.
     return acc if math.isfinite(acc) else 0.1
@@ -196,7 +197,8 @@ def importance_objective(params: dict, s: Scale | None = None, *, seed: int = 0)
     opt = torch.optim.Adam(model.parameters(), lr=p["lr"], betas=(p["beta1"], p["beta2"]), eps=p["eps"])
     schedule = [Phase(1, int(p["batch_size"]), decayed_lr(p["lr"], p["lr_decay"], e))
                 for e in range(s.importance_epochs)]
-    history = fit(model, data(s), optimizer=opt, lr=None, schedule=schedule, seed=seed, train_eval_limit=1)
+    history = fit(model, data(s), optimizer=opt, lr=None, schedule=schedule, seed=seed,
+                  callbacks=[Evaluation(train_limit=1)])
     acc = history.final("test_acc")
     return acc if math.isfinite(acc) else 0.1
 

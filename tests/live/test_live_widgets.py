@@ -47,11 +47,12 @@ NOTEBOOKS = {
     "batch_size": [
         WATCH_CALLBACKS,
         "from lecturelib import widgets, presets, train, data, models\n"
+        "from lecturelib.callbacks import ProgressBar\n"
         "explorer = widgets.batch_size_explorer(batch_size=64, lr=0.01, epochs=1)\n"
         "explorer",
         "presets.set_seed(0)\n"
         "history = train.fit(models.MLP(784, (16,), 10), data.mnist(train_limit=512, test_limit=256),\n"
-        "                    lr=0.05, epochs=2, progress=True, label='a run with a progress bar')",
+        "                    lr=0.05, epochs=2, label='a run with a progress bar', callbacks=[ProgressBar()])",
     ],
 }
 

@@ -14,6 +14,7 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 KERNEL_CELLS = [
     "import json\n"
     "from lecturelib import progress, data, models, train, presets\n"
+    "from lecturelib.callbacks import ProgressBar\n"
     "pub, seen = get_ipython().display_pub, []\n"
     "def spy(data, *args, **kw):\n"
     "    transient, update = kw.get('transient') or {}, kw.get('update', False)\n"
@@ -27,9 +28,9 @@ KERNEL_CELLS = [
     "print(json.dumps([{**m, 'data': {k: v for k, v in m['data'].items() if k.startswith('text/')}} for m in seen]))",
     "presets.set_seed(0)\n"
     "d = data.mnist(train_limit=256, test_limit=128)\n"
-    "h = train.fit(models.MLP(784, (8,), 10), d, lr=0.05, batch_size=64, epochs=2, progress=True)",
+    "h = train.fit(models.MLP(784, (8,), 10), d, lr=0.05, batch_size=64, epochs=2, callbacks=[ProgressBar()])",
     "presets.set_seed(0)\n"
-    "h2 = train.fit(models.MLP(784, (8,), 10), d, lr=1e9, batch_size=64, epochs=2, progress=True)\n"
+    "h2 = train.fit(models.MLP(784, (8,), 10), d, lr=1e9, batch_size=64, epochs=2, callbacks=[ProgressBar()])\n"
     "print(h2.divergence)",
 ]
 

@@ -9,6 +9,7 @@ import torch
 matplotlib.use("Agg")
 
 from lecturelib import plots  # noqa: E402
+from lecturelib.callbacks import TrainState  # noqa: E402
 from lecturelib.experiments import batchnorm as bn  # noqa: E402
 from lecturelib.models import NormMLP  # noqa: E402
 from lecturelib.smoothness import InputDrift  # noqa: E402
@@ -111,12 +112,12 @@ def test_affine_moments_and_shapes():
 def test_affine_change_probe_measures_how_far_gamma_and_beta_moved():
     model = _mlp()
     probe = bn.AffineChange()
-    probe.begin(model)
-    assert probe.measure(model) == {"gamma_change": 0.0, "beta_change": 0.0}
+    probe.on_train_begin(TrainState(model))
+    assert probe.measure(TrainState(model)) == {"gamma_change": 0.0, "beta_change": 0.0}
     with torch.no_grad():
         model.blocks[1][1].gamma[3] += 0.25
         model.blocks[0][1].beta[0] -= 0.5
-    assert probe.measure(model) == pytest.approx({"gamma_change": 0.25, "beta_change": 0.5})
+    assert probe.measure(TrainState(model)) == pytest.approx({"gamma_change": 0.25, "beta_change": 0.5})
 
 
 @pytest.mark.parametrize("call, error, match", [
@@ -126,8 +127,8 @@ def test_affine_change_probe_measures_how_far_gamma_and_beta_moved():
     (lambda: bn.affine_moments(gamma=("a",), beta=(0.0,)), TypeError, r"gamma\[0\] must be a number"),
     (lambda: bn.affine_moments(n=1), ValueError, "n must be >= 2"),
     (lambda: bn.affine_shapes("model"), TypeError, "model must be a torch.nn.Module"),
-    (lambda: bn.AffineChange().begin(_mlp(norm=None)), ValueError, "at least one affine"),
-    (lambda: bn.AffineChange().measure(_mlp()), RuntimeError, "needs begin"),
+    (lambda: bn.AffineChange().on_train_begin(TrainState(_mlp(norm=None))), ValueError, "at least one affine"),
+    (lambda: bn.AffineChange().measure(TrainState(_mlp())), RuntimeError, "needs on_train_begin"),
 ])
 def test_affine_bad_inputs(call, error, match):
     with pytest.raises(error, match=match):
@@ -141,9 +142,9 @@ def test_input_drift_records_the_relu_input_and_leaves_the_model_alone():
     x = torch.randn(40, 1, 28, 28)
     probe = InputDrift(x, layer=2, every=2)
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    probe.begin(model)
+    probe.on_train_begin(TrainState(model))
     for step in range(1, 5):
-        probe.on_step(model, x, None, step)
+        probe.on_step_end(TrainState(model, steps=step), x, None)
     assert [t["step"] for t in probe.trace] == [0, 2, 4]
     for k, v in model.state_dict().items():
         assert torch.equal(v, before[k]), k
@@ -154,18 +155,18 @@ def test_input_drift_records_the_relu_input_and_leaves_the_model_alone():
     assert first["std"] == pytest.approx([1.0] * 8, abs=1e-3)
     assert all(a <= b <= c for a, b, c in zip(first["q10"], first["q50"], first["q90"]))
     assert probe.drift()["mean_shift"] < 1e-5      # nothing trained, nothing moved
-    assert probe.measure(model) == {}
+    assert probe.measure(TrainState(model)) == {}
 
 
 def test_input_drift_measures_a_shift_in_units_of_the_initial_spread():
     model = _mlp(norm=None)
     x = torch.randn(64, 1, 28, 28)
     probe = InputDrift(x, layer=1, every=1)
-    probe.begin(model)
+    probe.on_train_begin(TrainState(model))
     scale = sum(probe.trace[0]["std"]) / 16
     with torch.no_grad():
         model.blocks[0][0].bias += 2 * scale
-    probe.on_step(model, x, None, 1)
+    probe.on_step_end(TrainState(model, steps=1), x, None)
     assert probe.drift()["mean_shift"] == pytest.approx(2.0, rel=1e-4)
     assert probe.drift()["std_change"] == pytest.approx(0.0, abs=1e-5)
     assert probe.drift()["max_mean_shift"] == pytest.approx(2.0, rel=1e-4)
@@ -176,8 +177,9 @@ def test_input_drift_measures_a_shift_in_units_of_the_initial_spread():
     (lambda: InputDrift(torch.zeros(1, 784)), ValueError, "at least 2 images"),
     (lambda: InputDrift(torch.zeros(4, 784), layer=0), ValueError, "layer must be >= 1"),
     (lambda: InputDrift(torch.zeros(4, 784), every=0), ValueError, "every must be >= 1"),
-    (lambda: InputDrift(torch.zeros(4, 784)).begin(torch.nn.Linear(784, 2)), TypeError, "NormMLP"),
-    (lambda: InputDrift(torch.zeros(4, 784), layer=3).begin(_mlp()), ValueError, "layer must be <= 2"),
+    (lambda: InputDrift(torch.zeros(4, 784)).on_train_begin(TrainState(torch.nn.Linear(784, 2))), TypeError, "NormMLP"),
+    (lambda: InputDrift(torch.zeros(4, 784), layer=3).on_train_begin(TrainState(_mlp())), ValueError,
+     "layer must be <= 2"),
     (lambda: InputDrift(torch.zeros(4, 784)).drift(), ValueError, "at least two measurements"),
 ])
 def test_input_drift_bad_inputs(call, error, match):
@@ -190,8 +192,8 @@ def test_input_drift_bad_inputs(call, error, match):
 def test_plots_draw_and_reject_bad_inputs():
     model = _mlp()
     probe = InputDrift(torch.randn(20, 1, 28, 28), layer=1, every=1)
-    probe.begin(model)
-    probe.on_step(model, None, None, 1)
+    probe.on_train_begin(TrainState(model))
+    probe.on_step_end(TrainState(model, steps=1), None, None)
     ax = plots.input_drift(probe.trace, units=(0, 5))
     assert len(ax.lines) == 2 and ax.get_xlabel() == "optimizer steps"
     ax = plots.running_average(bn.running_average(steps=5))

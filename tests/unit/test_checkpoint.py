@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from lecturelib import reproduce
+from lecturelib.callbacks import Callback
 from lecturelib.checkpoint import Checkpoint
 from lecturelib.data import mnist
 from lecturelib.models import study_mlp
@@ -27,15 +28,12 @@ def _same_run(a, b):
     assert da == db
 
 
-class _Crash:
+class _Crash(Callback):
     """A probe that kills the run while it measures epoch ``at`` (before that epoch's checkpoint)."""
     def __init__(self, at):
         self.at, self.calls = at, 0
 
-    def begin(self, model):
-        pass
-
-    def measure(self, model):
+    def measure(self, run):
         self.calls += 1
         if self.calls == self.at + 1:
             raise KeyboardInterrupt("simulated kill")
@@ -53,8 +51,9 @@ def _train(checkpoint=None, extra_probes=()):
     model = study_mlp((32,))
     data = mnist(train_limit=600, test_limit=200)
     schedule = [Phase(2, 64, 0.05), Phase(2, 128, 0.1)]
+    saving = [] if checkpoint is None else [checkpoint]
     return fit(model, data, optimizer="adam", lr=0.01, schedule=schedule, seed=3,
-               probes=[WeightGeometry(), *extra_probes], checkpoint=checkpoint)
+               callbacks=[*saving, WeightGeometry(), *extra_probes])   # the Checkpoint first: fit calls it last
 
 
 def test_resumed_run_equals_uninterrupted(tmp_path):
@@ -82,19 +81,17 @@ def test_other_key_or_torn_file_starts_afresh(tmp_path, capsys):
 
 
 def test_checkpoint_needs_probes_with_state(tmp_path):
-    class Stateless:
-        def begin(self, model):
-            pass
-
-        def measure(self, model):
-            return {}
+    class Stateless(Callback):
+        pass
 
     set_seed(0)
     data = mnist(train_limit=100, test_limit=50)
     with pytest.raises(TypeError, match="Stateless has not"):
-        fit(study_mlp((8,)), data, probes=[Stateless()], checkpoint=Checkpoint(tmp_path / "a.pt", {}))
-    with pytest.raises(TypeError, match="checkpoint must be a lecturelib.checkpoint.Checkpoint"):
-        fit(study_mlp((8,)), data, checkpoint=str(tmp_path / "a.pt"))
+        fit(study_mlp((8,)), data, callbacks=[Stateless(), Checkpoint(tmp_path / "a.pt", {})])
+    with pytest.raises(TypeError, match=r"callbacks\[0\] must be a lecturelib.callbacks.Callback"):
+        fit(study_mlp((8,)), data, callbacks=[str(tmp_path / "a.pt")])
+    with pytest.raises(ValueError, match="at most one Checkpoint, got 2"):
+        fit(study_mlp((8,)), data, callbacks=[Checkpoint(tmp_path / "a.pt", {}), Checkpoint(tmp_path / "b.pt", {})])
 
 
 def test_checkpoint_arguments_are_checked(tmp_path):

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from lecturelib import data, models, plots, presets, probes, train, widgets
+from lecturelib.callbacks import Callback
 from lecturelib.checkpoint import Checkpoint
 from lecturelib.experiments import batch_size as bs_exp
 
@@ -23,19 +24,13 @@ def make_model(seed=0):
     return models.MLP(784, (32,), 10)
 
 
-class StepSpy:
+class StepSpy(Callback):
     """Records the step number of every update fit makes."""
     def __init__(self):
         self.steps = []
 
-    def begin(self, model):
-        pass
-
-    def measure(self, model):
-        return {}
-
-    def on_step(self, model, xb, yb, step):
-        self.steps.append(step)
+    def on_step_end(self, run, xb, yb):
+        self.steps.append(run.steps)
 
 
 def first_bad_step(small, lr, batch_size=64):
@@ -59,11 +54,11 @@ def first_bad_step(small, lr, batch_size=64):
 
 def test_fit_stops_at_the_step_the_loss_goes_non_finite(small):
     spy = StepSpy()
-    h = train.fit(make_model(), small, lr=1e6, batch_size=64, epochs=3, probes=[spy])
+    h = train.fit(make_model(), small, lr=1e6, batch_size=64, epochs=3, callbacks=[spy])
     expected = first_bad_step(small, 1e6)
     assert expected is not None and expected > 1   # one finite step first, so "at the step" means something
     assert h.diverged and h.diverged_at == expected
-    assert h.divergence == f"diverged at step {expected}"
+    assert h.divergence == h.stopped == f"diverged at step {expected}"
     assert spy.steps == list(range(1, expected))           # no update with the bad loss, none after it
     assert h.steps == [0, expected - 1] and h.epoch == [0, 1]   # one entry: the model where it stopped
     assert h.config["diverged_at_epoch"] == 1
@@ -73,14 +68,14 @@ def test_fit_stops_at_the_step_the_loss_goes_non_finite(small):
 def test_divergence_in_a_later_epoch_is_found_mid_epoch(small):
     # A sane first epoch, then a schedule raises the lr in epoch 2.
     spy = StepSpy()
-    h = train.fit(make_model(), small, schedule=[train.Phase(1, 64, 0.05), train.Phase(2, 64, 1e6)], probes=[spy])
+    h = train.fit(make_model(), small, schedule=[train.Phase(1, 64, 0.05), train.Phase(2, 64, 1e6)], callbacks=[spy])
     assert h.diverged and 8 < h.diverged_at <= 24          # 8 steps per epoch at 512 samples
     assert h.epoch[-1] == 2 and h.steps[-1] == h.diverged_at - 1 and spy.steps[-1] == h.diverged_at - 1
 
 
 def test_a_healthy_run_is_not_marked(small):
     h = train.fit(make_model(), small, lr=0.05, batch_size=64, epochs=1)
-    assert not h.diverged and h.diverged_at is None and h.divergence == ""
+    assert not h.diverged and h.diverged_at is None and h.divergence == "" and h.stopped is None
     assert "diverged_at_epoch" not in h.config
 
 
@@ -90,15 +85,18 @@ def test_diverged_at_survives_to_dict_and_from_dict(small):
     assert d["diverged_at"] == h.diverged_at
     back = train.History.from_dict(d)
     assert back.diverged_at == h.diverged_at and back.divergence == h.divergence
-    old = {k: v for k, v in d.items() if k != "diverged_at"}   # a results file written before the field
-    assert train.History.from_dict(old).diverged_at is None
+    old = {k: v for k, v in d.items() if k not in ("diverged_at", "stopped")}   # written before both fields
+    assert train.History.from_dict(old).diverged_at is None and train.History.from_dict(old).stopped is None
+    older = {k: v for k, v in d.items() if k != "stopped"}   # written before History.stopped
+    assert train.History.from_dict(older).stopped == h.divergence
 
 
 def test_a_resumed_diverged_run_stays_diverged(small, tmp_path):
     ck = Checkpoint(tmp_path / "run.pt", {"run": "boom"})
-    a = train.fit(make_model(), small, lr=1e6, batch_size=64, epochs=3, checkpoint=ck)
-    b = train.fit(make_model(), small, lr=1e6, batch_size=64, epochs=3, checkpoint=ck)
+    a = train.fit(make_model(), small, lr=1e6, batch_size=64, epochs=3, callbacks=[ck])
+    b = train.fit(make_model(), small, lr=1e6, batch_size=64, epochs=3, callbacks=[ck])
     assert a.diverged and b.diverged_at == a.diverged_at and b.steps == a.steps and b.epoch == a.epoch
+    assert b.stopped == a.stopped == a.divergence
 
 
 def test_the_gpu_style_deferred_check_finds_the_exact_step():
@@ -117,7 +115,7 @@ def test_the_gpu_style_deferred_check_finds_the_exact_step():
 
 def diverged_history(small):
     return train.fit(make_model(), small, lr=1e6, batch_size=64, epochs=2, label="lr 1e6",
-                     probes=[probes.WeightGeometry()])
+                     callbacks=[probes.WeightGeometry()])
 
 
 def test_curves_say_diverged_instead_of_drawing_nothing(small):

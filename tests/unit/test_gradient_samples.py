@@ -83,7 +83,7 @@ def test_snapshots_keep_the_requested_epochs(pool):
     m = models.MLP(784, (8,), 10)
     snap = probes.Snapshots([0, 2])
     d = data.mnist(train_limit=200, test_limit=50)
-    train.fit(m, d, lr=0.1, batch_size=50, epochs=2, probes=[snap])
+    train.fit(m, d, lr=0.1, batch_size=50, epochs=2, callbacks=[snap])
     assert sorted(snap.states) == [0, 2]
     assert torch.equal(snap.states[2]["net.1.weight"], m.net[1].weight.detach())
     assert not torch.equal(snap.states[0]["net.1.weight"], snap.states[2]["net.1.weight"])

@@ -3,6 +3,7 @@ import matplotlib
 import numpy as np
 import pytest
 
+from lecturelib.callbacks import TrainState, StopTraining
 from lecturelib.experiments import lr_scaling as L
 
 
@@ -137,10 +138,10 @@ def test_target_probe_checks_on_a_geometric_grid_of_steps():
     with torch.no_grad():
         model[0].bias.copy_(torch.arange(10.0))      # always predicts class 9: accuracy 0
     p = L.TargetProbe(x, y, 0.5, ratio=1.5, patience=10_000, max_steps=20)
-    p.begin(model)
-    with pytest.raises(L.TargetReached):
+    p.on_train_begin(TrainState(model))
+    with pytest.raises(StopTraining, match="step budget of 20 spent"):
         for step in range(1, 100):
-            p.on_step(model, None, None, step)
+            p.on_step_end(TrainState(model, steps=step), None, None)
     assert [s for s, _ in p.curve] == [1, 2, 3, 5, 8, 12, 18] and p.hit is None
 
 

@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from lecturelib import models, probes
+from lecturelib.callbacks import TrainState
 
 
 @pytest.fixture
@@ -12,8 +13,8 @@ def model():
 
 def test_distance_zero_and_cosine_one_at_init(model):
     p = probes.WeightGeometry()
-    p.begin(model)
-    m = p.measure(model)
+    p.on_train_begin(TrainState(model))
+    m = p.measure(TrainState(model))
     assert m["dist_w"] == 0 and m["dist_b"] == 0
     assert m["dist_w_layers"] == [0.0, 0.0, 0.0]
     assert all(abs(c - 1) < 1e-6 for c in m["cos_layers"])
@@ -41,8 +42,8 @@ def test_cosine_of_a_negated_layer_is_minus_one(model):
 
 
 def test_geometry_probe_needs_begin(model):
-    with pytest.raises(RuntimeError, match="before begin"):
-        probes.WeightGeometry().measure(model)
+    with pytest.raises(RuntimeError, match="before on_train_begin"):
+        probes.WeightGeometry().measure(TrainState(model))
 
 
 def test_reference_must_match_layers(model):

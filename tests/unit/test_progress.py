@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from lecturelib import data, models, presets, progress, train
+from lecturelib.callbacks import RunEstimate
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,7 +68,8 @@ def test_fit_prints_the_estimate_before_a_long_run(small, monkeypatch, capsys):
     assert line.startswith("demo run: about 1 minute at preset ci on CPU (")
     assert "over the first 1 steps, 16 steps in all" in line
     presets.set_seed(0)
-    train.fit(models.MLP(784, (16,), 10), small, lr=0.05, batch_size=64, epochs=1, estimate=False)
+    train.fit(models.MLP(784, (16,), 10), small, lr=0.05, batch_size=64, epochs=1,
+              callbacks=[RunEstimate(enabled=False)])
     assert capsys.readouterr().out == ""
 
 
@@ -100,9 +102,9 @@ def test_run_clock_bad_arguments(kwargs, err, msg):
         progress.RunClock(**kwargs, preset="ci")
 
 
-def test_fit_rejects_a_non_bool_estimate(small):
-    with pytest.raises(TypeError, match="estimate must be True or False"):
-        train.fit(models.MLP(784, (16,), 10), small, estimate=1)
+def test_run_estimate_rejects_a_non_bool(small):
+    with pytest.raises(TypeError, match="enabled must be True or False"):
+        RunEstimate(enabled=1)
 
 
 def test_outside_a_kernel_the_bar_is_text_on_stderr(capsys):

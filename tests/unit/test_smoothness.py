@@ -4,6 +4,7 @@ import math
 import pytest
 import torch
 
+from lecturelib.callbacks import TrainState
 from lecturelib.models import NormMLP
 from lecturelib.smoothness import Smoothness, step_landscape
 
@@ -38,12 +39,12 @@ def test_linear_model_has_constant_gradient_change_ratio():
 def test_probe_records_every_n_steps():
     model, x, y = _model_and_batch()
     probe = Smoothness(0.1, every=2)
-    probe.begin(model)
-    assert math.isnan(probe.measure(model)["loss_range"])
+    probe.on_train_begin(TrainState(model))
+    assert math.isnan(probe.measure(TrainState(model))["loss_range"])
     for step in range(1, 5):
-        probe.on_step(model, x, y, step)
+        probe.on_step_end(TrainState(model, steps=step), x, y)
     assert [t["step"] for t in probe.trace] == [2, 4]
-    assert probe.measure(model)["grad_change"] >= 0
+    assert probe.measure(TrainState(model))["grad_change"] >= 0
 
 
 @pytest.mark.parametrize("call, error, match", [

@@ -97,7 +97,7 @@ def runs():
     for b in (32, 128):
         presets.set_seed(0)
         out[plots.label(b, 0.05)] = train.fit(models.MLP(784, (16,), 10), d, lr=0.05, batch_size=b, epochs=1,
-                                               probes=[WeightGeometry()])
+                                               callbacks=[WeightGeometry()])
     return out
 
 

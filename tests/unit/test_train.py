@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from lecturelib import data, models, presets, probes, train
+from lecturelib.callbacks import Callback, Warmup
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +18,7 @@ def make_model(seed=0):
 
 
 def test_history_fields(small):
-    h = train.fit(make_model(), small, lr=0.05, batch_size=100, epochs=2, probes=[probes.WeightGeometry()])
+    h = train.fit(make_model(), small, lr=0.05, batch_size=100, epochs=2, callbacks=[probes.WeightGeometry()])
     assert h.epoch == [0, 1, 2]
     assert h.steps == [0, 6, 12]              # 512 / 100 -> 6 batches, the last one partial
     assert h.samples == [0, 512, 1024]
@@ -52,15 +53,14 @@ def test_schedule_changes_batch_size_and_lr(small):
 def test_warmup_ramps_the_learning_rate(small):
     seen = []
 
-    class LrSpy:
-        def begin(self, model): pass
-        def measure(self, model): return {}
-        def on_step(self, model, xb, yb, step): seen.append(opt.param_groups[0]["lr"])
+    class LrSpy(Callback):
+        def on_step_end(self, run, xb, yb): seen.append(opt.param_groups[0]["lr"])
 
     model = make_model()
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
-    train.fit(model, small, optimizer=opt, lr=None, batch_size=128, epochs=1, warmup_steps=4, probes=[LrSpy()])
+    h = train.fit(model, small, optimizer=opt, lr=None, batch_size=128, epochs=1, callbacks=[LrSpy(), Warmup(4)])
     assert seen == pytest.approx([0.025, 0.05, 0.075, 0.1])
+    assert h.config["warmup_steps"] == 4
 
 
 @pytest.mark.parametrize("name", train.OPTIMIZERS)
@@ -84,10 +84,8 @@ def test_divergence_stops_early(small):
     ({"epochs": 0}, ValueError, "epochs must be >= 1, got 0"),
     ({"schedule": []}, TypeError, "schedule must be a non-empty list of Phase"),
     ({"schedule": [(1, 64)]}, TypeError, r"schedule\[0\] must be a lecturelib.train.Phase"),
-    ({"warmup_steps": -1}, ValueError, "warmup_steps must be >= 0"),
-    ({"progress": 1}, TypeError, "progress must be True or False"),
-    ({"probes": [object()]}, TypeError, "each probe needs begin"),
-    ({"train_eval_limit": 0}, ValueError, "train_eval_limit must be >= 1"),
+    ({"seed": -1}, ValueError, "seed must be >= 0"),
+    ({"callbacks": [object()]}, TypeError, r"callbacks\[0\] must be a lecturelib.callbacks.Callback"),
 ])
 def test_fit_bad_arguments(small, kwargs, err, msg):
     with pytest.raises(err, match=msg):
