@@ -1,6 +1,10 @@
 """The batch-normalization chapter's measurements: running averages, train vs eval mode,
 gamma/beta gradients and changes, the input-drift probe, their plots, and bad inputs."""
+import ast
+import importlib
 import math
+import pkgutil
+from pathlib import Path
 
 import matplotlib
 import pytest
@@ -217,3 +221,22 @@ def test_drift_and_smoothness_runs_return_their_probes(ci_preset):
     assert set(runs) == {"no BN", "BN"}
     h, probe = runs["BN"]
     assert probe.trace[-1]["step"] == h.steps[-1] and math.isfinite(probe.drift()["mean_shift"])
+
+
+# --- the package --------------------------------------------------------------------------
+
+def test_package_re_exports_every_public_name_of_its_modules():
+    """The notebook, the claims and the widget read ``bn.NAME``: whichever module defines a
+    name (a top-level def, class or assignment), the package holds that same object, and
+    ``__all__`` lists exactly those names."""
+    defined = {}
+    for info in pkgutil.iter_modules(bn.__path__):
+        module = importlib.import_module(f"{bn.__name__}.{info.name}")
+        for node in ast.parse(Path(module.__file__).read_text()).body:
+            names = [node.name] if isinstance(node, (ast.FunctionDef, ast.ClassDef)) else \
+                [t.id for t in getattr(node, "targets", []) if isinstance(t, ast.Name)]
+            defined.update({n: getattr(module, n) for n in names if not n.startswith("_")})
+    assert len(defined) >= 30
+    assert sorted(bn.__all__) == sorted(defined)
+    for name, value in defined.items():
+        assert getattr(bn, name) is value, name
