@@ -57,7 +57,7 @@ def test_critical_batch_recovers_a_known_curve():
 
 @pytest.mark.parametrize("call, exc, match", [
     (lambda: L.scale("fast"), ValueError, r"preset must be one of ci, quick, full; got 'fast'"),
-    (lambda: L.grid("ci"), TypeError, r"s must be a lecturelib.experiments.lr_scaling.Scale"),
+    (lambda: L.grid("ci"), TypeError, r"s must be a lecturelib\.experiments\.lr_scaling\.runs\.Scale or None"),
     (lambda: L.grid(L.scale("ci"), optimizer="rmsprop"), ValueError, r"optimizer must be one of 'sgd', 'adam'"),
     (lambda: L.grid(L.scale("ci"), warmup=1), TypeError, r"warmup must be True or False"),
     (lambda: L.run(L.scale("ci"), "sgd", 0, 0.1), ValueError, r"batch_size must be >= 1, got 0"),
