@@ -62,13 +62,21 @@ def fixed_weight_models(s: Scale | None = None, *, net: bs.Scale | None = None, 
                         progress: bool = True) -> dict:
     """The MLP trained at batch 1024, lr 0.01, as it was after the early and the late epoch.
 
-    net: the network and data (a ``batch_size.Scale``; default the active preset's, the
-    same as ``gradient_protocol.trained_points`` uses). Returns {"early": model, "late":
-    model, "history": History}; one training run provides both, through a snapshot probe.
+    net: the network and data (a ``batch_size.Scale``; default that of the preset ``s`` comes
+    from, as ``gradient_protocol.trained_points`` uses; a custom ``s`` needs an explicit
+    ``net``). Returns {"early": model, "late": model, "history": History}; one training run
+    provides both, through a snapshot probe.
     """
     s = SCALES.resolve(s)
-    model_scale = bs.scale() if net is None else check_type("net", net, bs.Scale,
-                                                             "a lecturelib.experiments.batch_size.Scale or None")
+    if net is None:
+        # The network of the preset s belongs to; a custom s cannot say which, so it needs net=.
+        preset = SCALES.preset_of(s, unknown="")
+        if not preset:
+            raise ValueError(f"s is not the Scale of a preset ({', '.join(SCALES)}), got {s!r}; "
+                             "pass net= (a batch_size.Scale) to say which network to train")
+        model_scale = bs.scale(preset)
+    else:
+        model_scale = check_type("net", net, bs.Scale, "a lecturelib.experiments.batch_size.Scale or None")
     check_int("seed", seed, low=0)
     snaps = Snapshots([s.early_epochs, s.late_epochs])
     model = bs.build_model(model_scale, seed=seed)

@@ -45,24 +45,11 @@ def _check(claim, verdict):
 
 
 @pytest.mark.claim("BS4")
-def test_claim_bs4_larger_batches_larger_steps(samples):
-    _check("BS4", rules.bs4(samples))
-    for s in samples.values():            # and the measured norms sit on the theory line
-        for b in s.batch_sizes:
-            ratio = float((s.norms[b] ** 2).mean()) / s.expected_sq_norm("mean", b)
-            assert 0.85 < ratio < 1.15, (b, ratio)
-
-
-@pytest.mark.claim("BS4")
 def test_claim_bs4_article_protocol_summed_update_falls_with_batch_size(protocol):
-    """BS4 as the article measured it (1024/B successive steps, here S = 256 samples at ci): the
-    chapter prints this verdict in its protocol section; the margin is minus the larger exponent."""
-    verdict = rules.article_protocol(protocol)
-    assert verdict.outcome == rules.FAILS, verdict.text
-    assert verdict.margin > rules.PROTOCOL_MARGIN, verdict.text
-    for regime in rules.REGIMES:   # near B = S (few steps) the trials follow the fixed-weight prediction:
-        num = verdict.numbers["protocol"][regime]   # seeds 0-9 agree from B = 32 or 64 of S = 256
-        assert num["agree_from"] <= num["samples"] // 2, verdict.text
+    """BS4 as the article measured it: S = 256 samples stepped through at batch size B, 20 trials per B
+    at ci. The chapter prints the same rule at its preset and on the full-scale results file. (The
+    fixed-weight identity E||g_B||^2 = ||grad L||^2 + tr(Sigma)/B is tested with the sampler.)"""
+    _check("BS4", rules.article_protocol(protocol))
 
 
 @pytest.mark.claim("BS5")

@@ -28,8 +28,13 @@ def _check(claim, verdict):
 
 
 def test_claim_lr1_linear_rule_with_warmup(ridge):
-    # At ci only B = 16 and 64 get 100 steps or more: the exponent's interval straddles 0.75.
-    _check("LR1", rules.lr1(ridge))
+    # At ci only B = 16 and 64 get 100 steps or more, too few for the exponent: inconclusive, as long
+    # as the best lr rises and the linear rule has broken by B = 1024. The grid reaches the rule's
+    # rate there, so a best lr that kept up with it would show (holds with a caveat); the rule must
+    # also have seen the break, not a best lr at the grid's top edge (a grid too short to tell).
+    verdict = rules.lr1(ridge)
+    _check("LR1", verdict)
+    assert verdict.numbers["limit"] == "breaks", verdict.text
 
 
 def test_claim_lr2_adam_square_root_rule(ridge):

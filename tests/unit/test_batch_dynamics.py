@@ -1,5 +1,6 @@
 """The batch-dynamics chapter's experiments and rules on synthetic inputs (no training beyond a few tiny runs)."""
 import math
+from dataclasses import replace
 
 import matplotlib
 import numpy as np
@@ -43,6 +44,33 @@ def test_optimizer_runs_reuse_a_run_already_trained(monkeypatch):
         bd.run_distances(bd.scale("ci"))
     with pytest.raises(TypeError, match="net must be a lecturelib.experiments.batch_size.Scale"):
         bd.fixed_weight_models(bd.scale("ci"), net=bd.scale("ci"))
+
+
+class _Built(Exception):
+    """Stops fixed_weight_models once it has chosen the network (no data, no training)."""
+
+
+@pytest.mark.parametrize("active", ["ci", "quick", "full"])
+def test_fixed_weight_models_builds_the_network_of_the_preset_s_comes_from(monkeypatch, active):
+    monkeypatch.setenv("LECTURELIB_PRESET", active)     # whichever preset is active
+    built = []
+
+    def build(net, seed=0):
+        built.append(net)
+        raise _Built
+
+    monkeypatch.setattr(bs, "build_model", build)
+    for preset in ("ci", "quick", "full"):
+        with pytest.raises(_Built):
+            bd.fixed_weight_models(bd.scale(preset), progress=False)
+    assert [net.hidden for net in built] == [bs.scale(p).hidden for p in ("ci", "quick", "full")]
+    assert built == [bs.scale(p) for p in ("ci", "quick", "full")]
+
+
+def test_fixed_weight_models_needs_net_for_a_custom_scale():
+    custom = replace(bd.scale("ci"), trials=3)
+    with pytest.raises(ValueError, match=r"s is not the Scale of a preset \(ci, quick, full\).*pass net="):
+        bd.fixed_weight_models(custom, progress=False)
 
 
 def _protocol(exponent, moved=1.0, trials=5, sizes=(1, 2, 4, 8, 16)):

@@ -1,4 +1,6 @@
 """lecturelib.conv: sizes against torch (property tests), causal convolution, drawings, bad inputs."""
+import warnings
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -35,18 +37,59 @@ def config_2d(draw):
                 padding=draw(st.one_of(st.sampled_from(conv.MODES), side, per_dim_padding)))
 
 
+def _each_dim(value, ndim):
+    return tuple(value) if isinstance(value, tuple) else (value,) * ndim
+
+
+def _torch_size(cfg):
+    """The output size torch itself gives for ``cfg``, or None when torch refuses the convolution.
+
+    Independent of lecturelib's padding arithmetic (``conv._pads``): each mode goes through torch's
+    own padding argument where torch has one ('valid', 'same' at stride 1, a symmetric int), and
+    otherwise through a convolution torch pads itself, sliced: a stride-s output is every s-th
+    output at stride 1, and causal padding keeps the first i outputs of the convolution padded by
+    d (k - 1) on both sides. Only an explicit (left, right) pair, for which torch has no argument,
+    goes through ``F.pad``, with the pair's own numbers."""
+    one_d = isinstance(cfg["input_size"], int)
+    size = _each_dim(cfg["input_size"], 1 if one_d else 2)
+    k, s, d = (_each_dim(cfg[name], len(size)) for name in ("kernel_size", "stride", "dilation"))
+    span = tuple(di * (ki - 1) for ki, di in zip(k, d))
+    x, w = torch.zeros(1, 1, *size), torch.zeros(1, 1, *k)
+    fn, p, keep = (F.conv1d if one_d else F.conv2d), cfg["padding"], (slice(None), slice(None))
+    try:
+        if p == "valid":
+            y = fn(x, w, stride=s, dilation=d, padding="valid")
+        elif p == "same":
+            with warnings.catch_warnings():   # torch notes that an even kernel costs it a copy
+                warnings.simplefilter("ignore")
+                y = fn(x, w, dilation=d, padding="same")[keep + tuple(slice(None, None, si) for si in s)]
+        elif p == "full":
+            y = fn(x, w, stride=s, dilation=d, padding=span)
+        elif p == "causal":
+            y = fn(x, w, dilation=d, padding=span)[keep + tuple(slice(0, n, si) for n, si in zip(size, s))]
+        elif isinstance(p, int):
+            y = fn(x, w, stride=s, dilation=d, padding=p)
+        else:
+            pairs = [p] if one_d else [q if isinstance(q, tuple) else (q, q) for q in p]
+            y = fn(F.pad(x, [v for pair in reversed(pairs) for v in pair]), w, stride=s, dilation=d)
+    except RuntimeError:
+        return None
+    out = tuple(y.shape[2:])
+    return out[0] if one_d else out
+
+
 def _agree(cfg):
-    """output_size raises exactly when torch refuses, and otherwise gives torch's size."""
-    try:
-        ours = conv.output_size(**cfg)
-    except ValueError:
-        ours = None
-    try:
-        theirs = conv.torch_output_size(**cfg)
-    except ValueError:
-        theirs = None
-    assert ours == theirs, cfg
-    return ours
+    """output_size (and lecturelib's own torch_output_size) give the size torch gives, and refuse
+    only a configuration torch itself refuses."""
+    theirs = _torch_size(cfg)
+    for fn in (conv.output_size, conv.torch_output_size):
+        try:
+            ours = fn(**cfg)
+        except ValueError as err:
+            assert theirs is None, f"{fn.__name__} refused {cfg} ({err}), torch gives {theirs}"
+            continue
+        assert ours == theirs, f"{fn.__name__} gives {ours} for {cfg}, torch {theirs}"
+    return theirs
 
 
 @PROPERTY

@@ -36,6 +36,18 @@ def test_fast_path_equals_autograd_and_the_definition():
     assert float(total.norm()) == pytest.approx(fast[8][0], rel=1e-4)
 
 
+@pytest.mark.parametrize("fast", [True, False])
+def test_with_the_weights_held_still_the_steps_add_up_to_s_over_b_mean_gradients(fast):
+    """At a vanishing lr the S/B batch-mean gradients of a trial add up to S/B times the mean gradient of
+    all S samples (eq-bd-protocol): B times the norm is the same for every B, the one-step trial's."""
+    torch.manual_seed(0)
+    model = MLP(16, (12, 8), 3).double()
+    x, y = _data()
+    norms = gp.summed_update_norms(model, x.double(), y, [1, 2, 8, 32], trials=3, samples=32, lr=1e-7, fast=fast)
+    for b in norms:
+        np.testing.assert_allclose(b * norms[b], 32 * norms[32], rtol=1e-5, err_msg=f"B = {b}")
+
+
 def test_caller_model_is_untouched_and_other_models_use_autograd():
     torch.manual_seed(1)
     model = MLP(16, (8,), 3, activation="tanh")           # not a ReLU MLP: the autograd path

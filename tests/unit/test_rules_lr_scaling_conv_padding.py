@@ -33,6 +33,41 @@ def test_lr1_outcome_follows_the_exponent(alpha, outcome):
     assert v.claim == "LR1" and "B = 4096" in v.sentence
 
 
+def centred_grid(centres, lrs, s=S):
+    """A made-up SGD grid whose row for batch size b peaks at lr ``centres[b]``."""
+    x = np.log2(lrs)
+    acc = np.array([0.95 - 0.02 * (x - np.log2(centres[b])) ** 2 for b in s.batch_sizes])
+    return L.Grid("sgd", True, tuple(s.batch_sizes), tuple(lrs), acc, np.ones_like(acc))
+
+
+def test_lr1_reads_the_limit_at_the_largest_batch():
+    wide = tuple(0.0125 * 2 ** j for j in range(12))              # up to 25.6
+    linear = {b: 0.02 * b / 16 for b in S.batch_sizes}             # the linear rule all the way to 4096
+    v = R.lr1({"scale": S, "sgd": centred_grid(linear, wide)})
+    assert v.outcome == CAVEAT and v.numbers["limit"] == "keeps up" and v.margin < 0, v.text
+    assert "does not show" in v.sentence
+    broken = {**linear, 1024: 0.1, 4096: 0.05}                     # 51 and 102 times below the rule's rate
+    v = R.lr1({"scale": S, "sgd": centred_grid(broken, wide)})
+    assert v.outcome == HOLDS and v.numbers["limit"] == "breaks", v.text
+    assert v.numbers["linear_over_best"] == pytest.approx(5.12 / 0.05, rel=0.01) and v.numbers["break_limit"] == 4
+    # The grid stops at 1.6: a best lr at its top edge may lie beyond it, so no break can be read.
+    short = centred_grid({b: 0.05 * b / 16 for b in S.batch_sizes}, LRS)
+    v = R.lr1({"scale": S, "sgd": short})
+    assert v.outcome == INCONCLUSIVE and v.numbers["limit"] == "unknown" and "cannot show" in v.sentence, v.text
+
+
+def test_ci_grid_reaches_the_linear_rules_rate_at_the_largest_batch():
+    # Even from the grid's second-lowest lr at B = 16 the linear rule's rate at B = 1024 lies inside
+    # the grid, so LR1 at ci can see the rule keep up as well as break (seeds 0-9: B = 16's best
+    # 0.05-0.096, the rule's rate at 1024 3.2-6.1).
+    ci = L.scale("ci")
+    assert ci.sgd_lrs[1] * max(ci.batch_sizes) / min(ci.batch_sizes) <= max(ci.sgd_lrs)
+    ramp = {16: 0.1, 64: 0.2, 256: 0.3, 1024: 0.15}                # the ci shape: peak at 256, then down
+    v = R.lr1({"scale": ci, "sgd": centred_grid(ramp, ci.sgd_lrs, ci)})
+    assert v.outcome == INCONCLUSIVE and v.numbers["limit"] == "breaks", v.text
+    assert v.numbers["break_limit"] == pytest.approx(64 ** 0.25)
+
+
 def test_lr1_and_lr2_are_inconclusive_when_the_grid_is_too_noisy_or_too_short():
     noisy = ridge_grid(0.75, noise=0.0)
     assert R.lr1({"scale": S, "sgd": noisy}).outcome == INCONCLUSIVE

@@ -53,7 +53,7 @@ class Scale:
 POW2 = tuple(2 ** k for k in range(4, 13))    # 16 ... 4096
 SCALES = ScaleTable(Scale, {
     "ci": Scale(train=4_000, test=2_000, hidden=64, epochs=3, batch_sizes=(16, 64, 256, 1024),
-                sgd_lrs=(0.05, 0.1, 0.2, 0.4, 0.8), adam_lrs=(1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2, 3.2e-2),
+                sgd_lrs=(0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4), adam_lrs=(1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2, 3.2e-2),
                 warmup_fraction=0.2, target=0.85, target_batch_sizes=(16, 32, 64, 128, 256, 512, 1024),
                 max_steps=500, max_samples=200_000, target_eval=2_000, noise_pool=1_024, convex_train=4_096,
                 convex_batch_sizes=(4, 16, 64, 256, 1024), convex_epochs=3, convex_steps=1_000,
