@@ -225,7 +225,7 @@ def fit(model: nn.Module, data: Data, *, optimizer="sgd", lr: float | None = 0.0
     plan = [phase for phase in phases for _ in range(phase.epochs)]
     generator = torch.Generator().manual_seed(seed)
     run = TrainState(model, opt, data, objective, history, callbacks, generator, device, epochs=len(plan),
-              total_steps=sum(p.epochs * math.ceil(n / p.batch_size) for p in phases))
+                     total_steps=sum(p.epochs * math.ceil(n / p.batch_size) for p in phases))
 
     _call_hook(run, "on_train_begin")   # a Checkpoint, called last, may restore a saved run here
     if not run.resumed:
