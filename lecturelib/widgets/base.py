@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+import ipywidgets as W
 import matplotlib.pyplot as plt
 from IPython.display import display
 
@@ -119,6 +120,18 @@ class _RunsPanel(_Panel):
 
     Its twin highlights each run in turn; ``figure(highlight=label)`` is the subclass's drawing.
     """
+
+    def _lay_out(self, controls) -> None:
+        """Build ``widget``: the row of ``controls``, then Train, Clear runs and the status line,
+        then the output area (the same frame for every panel that trains)."""
+        self.train_button = W.Button(description="Train", button_style="primary", icon="play")
+        self.clear_button = W.Button(description="Clear runs")
+        self.status = W.Label(value=f"preset {preset()}: press Train")
+        self.output = W.Output()
+        self.train_button.on_click(lambda _: self.train())
+        self.clear_button.on_click(lambda _: self.clear())
+        self.widget = W.VBox([W.HBox(list(controls)),
+                              W.HBox([self.train_button, self.clear_button, self.status]), self.output])
 
     def clear(self):
         self.histories.clear()

@@ -7,7 +7,6 @@ import ipywidgets as W
 from .. import plots
 from .._checks import check_int
 from ..experiments import batch_size as bs_exp
-from ..presets import preset
 from . import examples
 from .base import _check_runs, _outcome, _Panel, _RunsPanel
 from .registry import register
@@ -42,17 +41,7 @@ class BatchSizeExplorer(_RunsPanel):
         self.lr = W.FloatLogSlider(value=lr, base=10, min=-4, max=0, step=0.25,
                                    description="learning rate", style=style, readout_format=".4f")
         self.epochs = W.IntSlider(value=epochs, min=1, max=max(60, epochs), description="epochs", style=style)
-        self.train_button = W.Button(description="Train", button_style="primary", icon="play")
-        self.clear_button = W.Button(description="Clear runs")
-        self.status = W.Label(value=f"preset {preset()}: press Train")
-        self.output = W.Output()
-        self.train_button.on_click(lambda _: self.train())
-        self.clear_button.on_click(lambda _: self.clear())
-        self.widget = W.VBox([
-            W.HBox([self.batch_size, self.lr, self.epochs]),
-            W.HBox([self.train_button, self.clear_button, self.status]),
-            self.output,
-        ])
+        self._lay_out([self.batch_size, self.lr, self.epochs])
         self.redraw()
 
     def train(self):

@@ -6,7 +6,6 @@ import torch
 
 from .. import plots
 from .._checks import check_int
-from ..presets import preset
 from . import examples
 from .base import _check_runs, _outcome, _RunsPanel
 from .registry import register
@@ -39,14 +38,7 @@ class BatchNormExplorer(_RunsPanel):
         self.depth = W.IntSlider(value=depth, min=1, max=30, description="hidden layers", style=style)
         self.lr = W.FloatLogSlider(value=lr, base=10, min=-3, max=1, step=0.25, description="learning rate",
                                    style=style, readout_format=".3f")
-        self.train_button = W.Button(description="Train", button_style="primary", icon="play")
-        self.clear_button = W.Button(description="Clear runs")
-        self.status = W.Label(value=f"preset {preset()}: press Train")
-        self.output = W.Output()
-        self.train_button.on_click(lambda _: self.train())
-        self.clear_button.on_click(lambda _: self.clear())
-        self.widget = W.VBox([W.HBox([self.norm, self.depth, self.lr]),
-                              W.HBox([self.train_button, self.clear_button, self.status]), self.output])
+        self._lay_out([self.norm, self.depth, self.lr])
         self.redraw()
 
     def train(self):
