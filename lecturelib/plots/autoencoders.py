@@ -2,7 +2,7 @@
 rate against distortion."""
 from __future__ import annotations
 
-from .style import axes
+from .style import axes, finish
 
 
 def code_size_errors(study: dict, *, ax=None, title: str | None = "reconstruction error"):
@@ -22,9 +22,7 @@ def code_size_errors(study: dict, *, ax=None, title: str | None = "reconstructio
     ax.set(xscale="log", xlabel="code size k", ylabel="test squared error per pixel", ylim=(0, None))
     ax.set_xticks(ks, [str(k) for k in ks])
     ax.minorticks_off()
-    if title:
-        ax.set_title(title)
-    ax.grid(alpha=0.3)
+    finish(ax, title)
     ax.legend(fontsize="small")
     return ax
 
@@ -41,9 +39,7 @@ def principal_angles(rows, *, ax=None,
     for r in rows:
         ax.plot(range(1, r["k"] + 1), r["angles"], "o-", ms=3, label=f"k = {r['k']}")
     ax.set(xlabel="principal angle index (smallest first)", ylabel="angle (degrees)", ylim=(0, 90))
-    if title:
-        ax.set_title(title)
-    ax.grid(alpha=0.3)
+    finish(ax, title)
     ax.legend(fontsize="small")
     return ax
 
@@ -62,7 +58,5 @@ def rate_distortion(betas: dict, *, ax=None, title: str | None = "β-VAE: rate a
     for b, k, r in zip(bs, kl, recon):
         ax.annotate(f"β = {b:g}", (k, r), textcoords="offset points", xytext=(5, 5))
     ax.set(xlabel="KL (nats per image)", ylabel="reconstruction (nats per image)")
-    if title:
-        ax.set_title(title)
-    ax.grid(alpha=0.3)
+    finish(ax, title)
     return ax

@@ -3,7 +3,7 @@ sharpness of the minima, the temperature lr/B, the article's gradient protocol."
 from __future__ import annotations
 
 from .._checks import check_type
-from .style import axes
+from .style import axes, finish
 
 
 def sharpness_bars(minima: dict, *, axs=None):
@@ -125,8 +125,6 @@ def protocol_norms(norms: dict, *, full: dict | None = None, ax=None, title: str
     ax.set_yscale("log")
     ax.set_xlabel("batch size B")
     ax.set_ylabel("‖summed last-layer gradient‖")
-    if title:
-        ax.set_title(title)
-    ax.grid(alpha=0.3)
+    finish(ax, title)
     ax.legend(fontsize="small")
     return ax

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .._checks import check_type
-from .style import axes
+from .style import axes, finish
 
 
 def input_drift(trace: list, *, units=(0, 1, 2), ax=None, title: str | None = None):
@@ -26,9 +26,7 @@ def input_drift(trace: list, *, units=(0, 1, 2), ax=None, title: str | None = No
         ax.fill_between(steps, [t["q10"][u] for t in trace], [t["q90"][u] for t in trace],
                         color=line.get_color(), alpha=0.2)
     ax.set(xlabel="optimizer steps", ylabel="unit's value (median, 10–90 % band)")
-    if title:
-        ax.set_title(title)
-    ax.grid(alpha=0.3)
+    finish(ax, title)
     ax.legend(fontsize="small")
     return ax
 
@@ -51,8 +49,6 @@ def running_average(ema: dict, *, ax=None, title: str | None = None):
     ax.plot(steps, [(1 - beta ** t) * mean for t in steps], ":", color="tab:red", label="(1 − β^t) · data mean")
     ax.axhline(mean, color="tab:green", linewidth=1, label="data mean")
     ax.set(xlabel="batches seen in training mode", ylabel="running mean of unit 0")
-    if title:
-        ax.set_title(title)
-    ax.grid(alpha=0.3)
+    finish(ax, title)
     ax.legend(fontsize="x-small")
     return ax

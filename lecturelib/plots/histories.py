@@ -5,7 +5,7 @@ import math
 
 from .._checks import check_choice, check_type
 from ..train import History
-from .style import AXIS_LABELS, X_AXES, axes
+from .style import AXIS_LABELS, X_AXES, axes, finish
 
 
 def curves(histories, key: str, *, x: str = "epoch", ax=None, title: str | None = None,
@@ -39,9 +39,7 @@ def curves(histories, key: str, *, x: str = "epoch", ax=None, title: str | None 
             _mark_divergence(ax, xs, ys, h, color=line.get_color())
     ax.set_xlabel(AXIS_LABELS[x])
     ax.set_ylabel(AXIS_LABELS.get(key, key) + (" (%)" if percent else ""))
-    if title:
-        ax.set_title(title)
-    ax.grid(alpha=0.3)
+    finish(ax, title)
     ax.legend(fontsize="small")
     return ax
 

@@ -1,4 +1,5 @@
-"""The house style every figure shares: axis labels, a run's legend entry, the default axes."""
+"""The house style every figure shares: axis labels, a run's legend entry, the default axes,
+the title and grid every figure ends with."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -24,3 +25,11 @@ def axes(ncols: int = 1, *, width: float = 5.0, height: float = 3.6):
     """A row of ``ncols`` axes with the course's default size."""
     fig, ax = plt.subplots(1, ncols, figsize=(width * ncols, height), squeeze=False, layout="constrained")
     return fig, ax[0]
+
+
+def finish(ax, title: str | None = None):
+    """The house finish of one axes: its title (when given) and a light grid."""
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    return ax
